@@ -1,0 +1,98 @@
+# dm: private direct messages for Unix.
+#
+# make            build every program
+# make check      run the test suite (SANITIZE=1 for ASan and UBSan)
+# make demo       run the main job on a temporary spool
+# make install    install into $(DESTDIR)$(PREFIX)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+PACKAGES = sqlite3 libsodium libmagic jansson
+
+# Debian packages that provide what the build and the tests need.
+DEB_BUILD = libsqlite3-dev libsodium-dev libmagic-dev libjansson-dev \
+	pkg-config
+DEB_TEST = bats file
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PACKAGES) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PACKAGES) 2>/dev/null)
+
+WARN = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+DM_CFLAGS = -std=c11 -D_GNU_SOURCE -Ilib $(WARN) $(PKG_CFLAGS)
+
+ifeq ($(SANITIZE),1)
+DM_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+DM_LDFLAGS += -fsanitize=address,undefined
+endif
+
+PROGRAMS = dm dm-init dm-send dm-inbox dm-read dm-attach dm-watch dm-mark \
+	dm-group
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:.c=.o)
+BINS = $(addprefix bin/,$(PROGRAMS))
+MAN1 = $(wildcard man/*.1)
+MAN5 = $(wildcard man/*.5)
+MAN7 = $(wildcard man/*.7)
+
+all: deps-check $(BINS)
+
+deps-check:
+	@for p in $(PACKAGES); do \
+		$(PKG_CONFIG) --exists $$p 2>/dev/null || { \
+			echo "dm: build dependency missing: $$p (pkg-config $$p)" >&2; \
+			echo "dm: on Debian run: make deps, or: apt-get install $(DEB_BUILD)" >&2; \
+			exit 1; }; \
+	done
+
+# Installs missing Debian packages as root, or prints the command to run.
+deps:
+	@sh share/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+lib/%.o: lib/%.c lib/*.h
+	$(CC) $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+lib/libdm.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+bin/%: cmd/%.c lib/libdm.a
+	@mkdir -p bin
+	$(CC) $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) -o $@ $< lib/libdm.a \
+		$(DM_LDFLAGS) $(LDFLAGS) $(PKG_LIBS)
+
+check: deps
+	$(MAKE) all
+	bats tests
+
+demo: deps
+	$(MAKE) all
+	sh share/demo.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	for p in $(PROGRAMS); do \
+		install -m 755 bin/$$p $(DESTDIR)$(BINDIR)/$$p || exit 1; \
+	done
+	for m in $(MAN1); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/ || exit 1; done
+	for m in $(MAN5); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/ || exit 1; done
+	for m in $(MAN7); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/ || exit 1; done
+
+uninstall:
+	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MAN1); do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
+	for m in $(MAN5); do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
+	for m in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$${m#man/}; done
+
+clean:
+	rm -rf bin lib/*.o lib/libdm.a
+
+.PHONY: all check demo install uninstall clean deps deps-check
