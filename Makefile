@@ -16,9 +16,9 @@ PKG_CONFIG ?= pkg-config
 PACKAGES = sqlite3 libsodium libmagic jansson
 
 # Debian packages that provide what the build and the tests need.
-DEB_BUILD = libsqlite3-dev libsodium-dev libmagic-dev libjansson-dev \
+DEB_BUILD = gcc libc6-dev libsqlite3-dev libsodium-dev libmagic-dev libjansson-dev \
 	pkg-config
-DEB_TEST = bats file
+DEB_TEST = bats python3 bsdutils util-linux procps
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PACKAGES) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PACKAGES) 2>/dev/null)
@@ -56,14 +56,19 @@ deps-check:
 deps:
 	@sh share/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
-lib/%.o: lib/%.c lib/*.h
+# Objects are rebuilt when the compiler or flags change (SANITIZE=1).
+BUILD_FLAGS = $(CC) $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) $(DM_LDFLAGS) $(LDFLAGS)
+lib/.build-flags: FORCE
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' > $@
+
+lib/%.o: lib/%.c lib/*.h lib/.build-flags
 	$(CC) $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 lib/libdm.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-bin/%: cmd/%.c lib/libdm.a
+bin/%: cmd/%.c lib/libdm.a lib/.build-flags
 	@mkdir -p bin
 	$(CC) $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) -o $@ $< lib/libdm.a \
 		$(DM_LDFLAGS) $(LDFLAGS) $(PKG_LIBS)
@@ -93,6 +98,6 @@ uninstall:
 	for m in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$${m#man/}; done
 
 clean:
-	rm -rf bin lib/*.o lib/libdm.a
+	rm -rf bin lib/*.o lib/libdm.a lib/.build-flags
 
-.PHONY: all check demo install uninstall clean deps deps-check
+.PHONY: all check demo install uninstall clean deps deps-check FORCE
