@@ -584,18 +584,18 @@ commit_target(struct job *j, struct target *t)
 		return;
 	}
 	rc = fsync(t->fd);
-	if (close(t->fd) != 0)
-		rc = -1;
-	t->fd = -1;
 	if (rc == 0)
 		rc = rename(t->tmp, final);
-	if (rc == 0 && dm_fsync_dir(t->box) != 0) {
+	if (rc == 0 && dm_sync_entry(t->box, t->fd) != 0) {
 		int saved = errno;
 
 		unlink(final);
 		errno = saved;
 		rc = -1;
 	}
+	if (close(t->fd) != 0 && rc == 0)
+		rc = -1;
+	t->fd = -1;
 	if (rc != 0)
 		fail_target(j, t, dm_err_code_for_errno(errno, DM_EX_IOERR),
 		    "cannot deliver to %s: %s: %s", t->user, t->box,

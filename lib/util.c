@@ -237,6 +237,16 @@ dm_tmpfile(const char *dir, mode_t mode, char **path)
 	return -1;
 }
 
+int
+dm_sync_entry(const char *dir, int fd)
+{
+	if (dm_fsync_dir(dir) == 0)
+		return 0;
+	if (errno != EACCES && errno != EPERM)
+		return -1;
+	return syncfs(fd);
+}
+
 static char *
 dir_of(const char *path)
 {
@@ -268,12 +278,6 @@ dm_file_replace(const char *path, const void *data, size_t n, mode_t mode,
 	}
 	if (dm_write_full(fd, data, n) != 0 || fsync(fd) != 0) {
 		code = dm_err_sys(e, errno, DM_EX_IOERR, "cannot write %s", tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (close(fd) != 0) {
-		code = dm_err_sys(e, errno, DM_EX_IOERR, "cannot write %s", tmp);
 		unlink(tmp);
 		goto out;
 	}
@@ -282,9 +286,11 @@ dm_file_replace(const char *path, const void *data, size_t n, mode_t mode,
 		unlink(tmp);
 		goto out;
 	}
-	if (dm_fsync_dir(dir) != 0)
+	if (dm_sync_entry(dir, fd) != 0)
 		code = dm_err_sys(e, errno, DM_EX_IOERR, "cannot sync %s", dir);
 out:
+	if (close(fd) != 0 && code == 0)
+		code = dm_err_sys(e, errno, DM_EX_IOERR, "cannot write %s", path);
 	free(tmp);
 	free(dir);
 	return code;

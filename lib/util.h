@@ -61,6 +61,16 @@ int dm_write_full(int fd, const void *buf, size_t n);
 int dm_fsync_dir(const char *path);
 
 /*
+ * Makes a new or renamed entry in directory dir durable. fd is an open
+ * descriptor of the file the entry names. The directory is fsynced; where
+ * it cannot be opened because it is not readable (another user's drop
+ * box, mode 1733), the file system holding fd is synced with syncfs(2)
+ * instead, which also writes the directory. Returns 0, or -1 with errno
+ * set.
+ */
+int dm_sync_entry(const char *dir, int fd);
+
+/*
  * Creates a file with a random hidden name in dir, opened O_RDWR with
  * O_CREAT|O_EXCL|O_NOFOLLOW and the given mode. Stores its path (malloc'd)
  * in *path. Returns the descriptor, or -1 with errno set.
