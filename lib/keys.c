@@ -585,8 +585,12 @@ dm_keys_load_public(const struct dm_spool *sp, const char *user,
 		    user, sp->root);
 		dm_err_hint(e, "%s must run dm-init first", user);
 	}
-	if (code == 0)
-		code = dm_spool_check_owner(sp, path, user, e);
+	if (code == 0 && dm_spool_check_owner(sp, path, user, e) != 0) {
+		/* A key file someone else planted does not count as a key. */
+		code = dm_err_set(e, DM_EX_NOUSER,
+		    "unknown user: %s: %s is not owned by %s, ignoring it", user,
+		    path, user);
+	}
 	if (code == 0)
 		code = parse_public(data, path, user, chain, e);
 	free(data);

@@ -321,6 +321,11 @@ verify_one(struct run *r, const char *name, struct pending *p,
 			quarantine(r, p->box_path, "not a regular file");
 			return 0;
 		}
+		/* Another user may plant a file the owner cannot read. */
+		if (errno == EACCES || errno == EPERM) {
+			quarantine(r, p->box_path, "not readable by the recipient");
+			return 0;
+		}
 		dm_err_sys(e, errno, DM_EX_IOERR, "cannot open %s", p->box_path);
 		return -1;
 	}
