@@ -77,6 +77,12 @@ check: deps
 	$(MAKE) all
 	bats tests
 
+# The full-size fault runs: 100 senders x 100 messages, 1000 crash trials.
+stress: deps
+	$(MAKE) all
+	tests/stress/load.sh 100 100
+	python3 tests/stress/crash.py --trials 1000
+
 demo: deps
 	$(MAKE) all
 	sh share/demo.sh
@@ -100,4 +106,4 @@ uninstall:
 clean:
 	rm -rf bin lib/*.o lib/libdm.a lib/.build-flags
 
-.PHONY: all check demo install uninstall clean deps deps-check FORCE
+.PHONY: all check stress demo install uninstall clean deps deps-check FORCE

@@ -131,10 +131,14 @@ quarantine(struct run *r, const char *path, const char *reason)
 	    strncmp(reason + sizeof(prefix) - 1 + plen, ": ", 2) == 0)
 		reason += sizeof(prefix) - 1 + plen + 2;
 
-	for (n = 0; n < 100; n++) {
+	/* A name already in quarantine gets a random suffix. */
+	for (n = 0; n < 16; n++) {
+		char suffix[DM_ID_LEN + 1];
+
 		free(dst);
+		dm_id_new(suffix);
 		dst = n == 0 ? dm_strf("%s/%s", r->quarantine, base) :
-		    dm_strf("%s/%s.%d", r->quarantine, base, n);
+		    dm_strf("%s/%s.%.8s", r->quarantine, base, suffix);
 		if (dst == NULL)
 			return;
 		if (access(dst, F_OK) != 0)
