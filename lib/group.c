@@ -146,6 +146,42 @@ dm_group_load(const struct dm_spool *sp, const char *name, struct dm_group *g,
 	return code;
 }
 
+/* Writes a new group file whole, failing when the name is taken. */
+static int
+create_file(const char *path, const struct dm_buf *b, const char *name,
+    struct dm_err *e)
+{
+	char *dir, *tmp = NULL, *slash;
+	int fd, code = 0;
+
+	dir = strdup(path);
+	if (dir == NULL)
+		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	fd = dm_tmpfile(dir, 0644, &tmp);
+	if (fd < 0) {
+		code = dm_err_sys(e, errno, DM_EX_CANTCREAT,
+		    "cannot create file in %s", dir);
+		free(dir);
+		return code;
+	}
+	if (dm_write_full(fd, b->data, b->len) != 0 || fsync(fd) != 0)
+		code = dm_err_sys(e, errno, DM_EX_IOERR, "cannot write %s", tmp);
+	/* link() fails when the name exists, so two creators cannot both win. */
+	else if (link(tmp, path) != 0)
+		code = errno == EEXIST ? dm_err_set(e, DM_EX_CANTCREAT,
+		    "group exists: @%s", name) : dm_err_sys(e, errno,
+		    DM_EX_CANTCREAT, "cannot create %s", path);
+	else if (dm_sync_entry(dir, fd) != 0)
+		code = dm_err_sys(e, errno, DM_EX_IOERR, "cannot sync %s", dir);
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	free(dir);
+	return code;
+}
+
 int
 dm_group_save(const struct dm_spool *sp, const struct dm_group *g, int create,
     struct dm_err *e)
@@ -153,7 +189,7 @@ dm_group_save(const struct dm_spool *sp, const struct dm_group *g, int create,
 	struct dm_buf b = {0};
 	char *path;
 	size_t i;
-	int fd, code;
+	int code;
 
 	path = group_path(sp, g->name);
 	if (path == NULL)
@@ -161,24 +197,12 @@ dm_group_save(const struct dm_spool *sp, const struct dm_group *g, int create,
 	dm_buf_addf(&b, "dm-group 1\nowner %s\n", g->owner);
 	for (i = 0; i < g->members.n; i++)
 		dm_buf_addf(&b, "member %s\n", g->members.v[i]);
-	if (b.oom) {
+	if (b.oom)
 		code = dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	if (create) {
-		/* Claim the name first, so two creators cannot both win. */
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-		if (fd < 0) {
-			code = errno == EEXIST ? dm_err_set(e, DM_EX_CANTCREAT,
-			    "group exists: @%s", g->name) : dm_err_sys(e, errno,
-			    DM_EX_CANTCREAT, "cannot create %s", path);
-			goto out;
-		}
-		close(fd);
-	}
-	code = dm_file_replace(path, b.data, b.len, 0644, e);
-out:
+	else if (create)
+		code = create_file(path, &b, g->name, e);
+	else
+		code = dm_file_replace(path, b.data, b.len, 0644, e);
 	dm_buf_free(&b);
 	free(path);
 	return code;
