@@ -141,6 +141,18 @@ write_filtered(void *ctx, const void *buf, size_t n, struct dm_err *e)
 	return 0;
 }
 
+/*
+ * Returns 1 when path names any directory entry. A dangling symbolic link
+ * counts, because link(2) cannot replace it either.
+ */
+static int
+path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
 static mode_t
 file_mode(void)
 {
@@ -176,7 +188,7 @@ save(struct dm_session *ses, struct dm_stored *st, int index, const char *path,
 	dir = dir_of(path);
 	if (dir == NULL)
 		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
-	if (!force && access(path, F_OK) == 0) {
+	if (!force && path_exists(path)) {
 		free(dir);
 		return dm_err_set(e, DM_EX_CANTCREAT,
 		    "file exists: %s: use --force to overwrite", path);
@@ -267,7 +279,7 @@ plan_names(const struct dm_msg *m, const char *dir, int force,
 			dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
 			goto fail;
 		}
-		if (!force && access(paths[i], F_OK) == 0) {
+		if (!force && path_exists(paths[i])) {
 			dm_err_set(e, DM_EX_CANTCREAT,
 			    "file exists: %s: nothing saved; use --force to "
 			    "overwrite", paths[i]);

@@ -121,10 +121,12 @@ dm_type_refine(const char *raw, const char *name, const void *head, size_t n,
 			type = aliases[i].type;
 
 	/*
-	 * libmagic calls an empty file inode/x-empty and a file of a few
-	 * bytes application/octet-stream; both are text when every byte is.
+	 * libmagic names an empty file inode/x-empty from a path and
+	 * application/x-empty from a descriptor or a buffer. It names a file
+	 * of a few bytes application/octet-stream. Both are text when every
+	 * byte is.
 	 */
-	if (strncmp(type, "inode/", 6) == 0 ||
+	if (n == 0 || strncmp(type, "inode/", 6) == 0 ||
 	    (strcmp(type, "application/octet-stream") == 0 && n < 8 &&
 	    looks_like_text(head, n)))
 		type = n == 0 || looks_like_text(head, n) ? "text/plain" :
