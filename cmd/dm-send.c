@@ -630,6 +630,12 @@ main(int argc, char **argv)
 		dm_session_close(&s);
 		return code;
 	}
+	code = dm_keys_check_published(&s.sp, &s.id, &e);
+	if (code != 0) {
+		dm_diag_err(&e);
+		dm_session_close(&s);
+		return code;
+	}
 	if (s.initialised) {
 		dm_keys_fpr_text(fpr, s.fpr);
 		dm_diag("created a key for %s in %s: fingerprint %s", s.sp.user,

@@ -726,3 +726,19 @@ dm_keys_accept(const struct dm_spool *sp, const char *user,
 		memcpy(fpr, chain.keys[chain.n - 1].fpr, DM_FPR_BYTES);
 	return write_pin(sp, user, chain.keys[chain.n - 1].fpr, e);
 }
+
+int
+dm_keys_check_published(const struct dm_spool *sp,
+    const struct dm_identity *id, struct dm_err *e)
+{
+	struct dm_pubchain chain;
+	struct dm_err le = {0};
+
+	if (dm_keys_load_public(sp, id->user, &chain, &le) != 0 ||
+	    memcmp(chain.keys[chain.n - 1].fpr, id->keys[id->n - 1].pub.fpr,
+	    DM_FPR_BYTES) != 0)
+		return dm_err_set(e, DM_EX_CONFIG,
+		    "your published key does not match your secret key: %s/keys/"
+		    "%s.pub: run dm-init to publish it", sp->root, id->user);
+	return 0;
+}

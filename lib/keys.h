@@ -111,6 +111,14 @@ int dm_keys_accept(const struct dm_spool *sp, const char *user,
     unsigned char fpr[DM_FPR_BYTES], struct dm_err *e);
 
 /*
+ * Checks that the identity's current key is the one published in the
+ * spool, so that recipients can verify what it signs. Returns 0, or
+ * DM_EX_CONFIG with e set and a hint to run dm-init.
+ */
+int dm_keys_check_published(const struct dm_spool *sp,
+    const struct dm_identity *id, struct dm_err *e);
+
+/*
  * Finds the generation in chain whose signing key is sign_pk. Returns it,
  * or NULL.
  */

@@ -139,11 +139,16 @@ fake_alice() {
 @test "message signed by an unpublished key is quarantined" {
 	init_users alice bob carol
 	send_msg alice -s 'genuine' -m 'from alice' bob >/dev/null
-	# carol makes a key under alice's name in a spool of her own.
-	DM_SPOOL=$BATS_TEST_TMPDIR/other DM_USER=alice \
-	    DM_HOME=$BATS_TEST_TMPDIR/fake dm-init >/dev/null 2>&1
-	id=$(DM_USER=alice DM_HOME=$BATS_TEST_TMPDIR/fake dm-send \
-	    -s 'forged' -m 'pay carol' bob)
+	# carol makes a key under alice's name in a spool of her own, sends
+	# to bob's real key there and copies the envelope into bob's box.
+	other=$BATS_TEST_TMPDIR/other
+	DM_SPOOL=$other DM_USER=alice DM_HOME=$BATS_TEST_TMPDIR/fake \
+	    dm-init >/dev/null 2>&1
+	cp "$DM_SPOOL/keys/bob.pub" "$other/keys/"
+	mkdir "$other/boxes/bob"
+	id=$(DM_SPOOL=$other DM_USER=alice DM_HOME=$BATS_TEST_TMPDIR/fake \
+	    dm-send -s 'forged' -m 'pay carol' bob)
+	cp "$other/boxes/bob/$id.env" "$DM_SPOOL/boxes/bob/"
 
 	run -0 --separate-stderr as bob dm-inbox
 	[ "${#lines[@]}" -eq 1 ]
