@@ -18,7 +18,7 @@ PACKAGES = sqlite3 libsodium libmagic jansson
 # Debian packages that provide what the build and the tests need.
 DEB_BUILD = gcc libc6-dev libsqlite3-dev libsodium-dev libmagic-dev libjansson-dev \
 	pkg-config
-DEB_TEST = bats python3 bsdutils util-linux procps
+DEB_TEST = bats python3 bsdutils util-linux procps valgrind
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PACKAGES) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PACKAGES) 2>/dev/null)
@@ -77,6 +77,20 @@ check: deps
 	$(MAKE) all
 	bats tests
 
+# The test suite with every program under valgrind; fails when any
+# process reported a memory error or leak.
+VALGRIND_LOGS = $(CURDIR)/tests/valgrind-logs
+check-valgrind: deps
+	$(MAKE) all
+	rm -rf $(VALGRIND_LOGS)
+	DM_VALGRIND=$(VALGRIND_LOGS) bats tests || true
+	@find $(VALGRIND_LOGS) -name '*.log' -size +0 > $(VALGRIND_LOGS)/reports
+	@if [ -s $(VALGRIND_LOGS)/reports ]; then \
+		echo "valgrind reported errors:" >&2; \
+		xargs cat < $(VALGRIND_LOGS)/reports | head -100 >&2; exit 1; \
+	fi
+	@echo "valgrind: $$(ls $(VALGRIND_LOGS)/*.log | wc -l) processes, no errors or leaks"
+
 # The full-size fault runs: 100 senders x 100 messages, 1000 crash trials.
 stress: deps
 	$(MAKE) all
@@ -106,4 +120,4 @@ uninstall:
 clean:
 	rm -rf bin lib/*.o lib/libdm.a lib/.build-flags
 
-.PHONY: all check stress demo install uninstall clean deps deps-check FORCE
+.PHONY: all check check-valgrind stress demo install uninstall clean deps deps-check FORCE

@@ -6,6 +6,26 @@ bats_require_minimum_version 1.5.0
 DM_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 export PATH="$DM_TOP/bin:$PATH"
 
+# With DM_VALGRIND set to a directory, every program runs under valgrind
+# through a wrapper placed first in PATH; each process writes its report
+# to that directory and exits 99 on a memory error or leak.
+if [ -n "${DM_VALGRIND:-}" ]; then
+	mkdir -p "$DM_VALGRIND/wrap"
+	for prog in "$DM_TOP"/bin/*; do
+		wrapper=$DM_VALGRIND/wrap/${prog##*/}
+		[ -x "$wrapper" ] && continue
+		cat > "$wrapper.$$" <<WRAP
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full \\
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \\
+    --log-file="$DM_VALGRIND/${prog##*/}.%p.log" "$prog" "\$@"
+WRAP
+		chmod +x "$wrapper.$$"
+		mv "$wrapper.$$" "$wrapper"
+	done
+	export PATH="$DM_VALGRIND/wrap:$PATH"
+fi
+
 # The shared corpus of real files lives beside the repository; DM_SHARED
 # points elsewhere when it was copied.
 DM_SHARED=${DM_SHARED:-$(cd "$DM_TOP/.." && pwd)/shared}
