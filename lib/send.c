@@ -190,6 +190,19 @@ expand_recipients(struct job *j)
 	}
 }
 
+/* Returns 1 when addr, as the sender typed it, was rejected. */
+static int
+address_failed(const struct job *j, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < j->res->nfail; i++)
+		if (j->res->fail[i].rcpt != NULL &&
+		    strcmp(j->res->fail[i].rcpt, addr) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 build_meta(struct job *j, struct dm_meta *m, struct dm_err *e)
 {
@@ -211,8 +224,14 @@ build_meta(struct job *j, struct dm_meta *m, struct dm_err *e)
 	m->priority = req->priority;
 	randombytes_buf(m->body_key, sizeof(m->body_key));
 
+	/*
+	 * A rejected address is left out because it got no copy. A name
+	 * that is not a valid user name would also make every recipient's
+	 * reader reject the header.
+	 */
 	for (i = 0; i < req->to.n; i++)
-		if (dm_strv_add(&m->to, req->to.v[i]) != 0)
+		if (!address_failed(j, req->to.v[i]) &&
+		    dm_strv_add(&m->to, req->to.v[i]) != 0)
 			return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
 	for (i = 0; i < j->nt; i++)
 		if (!j->t[i].self && dm_strv_add(&m->rcpt, j->t[i].user) != 0)
