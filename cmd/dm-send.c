@@ -95,6 +95,22 @@ check_subject(const char *s, struct dm_err *e)
 	return 0;
 }
 
+/* Checks -t tags. A bad tag is message data like a bad subject, so 65. */
+static int
+check_tags(const struct dm_strv *tags, struct dm_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < tags->n; i++) {
+		if (!dm_tag_valid(tags->v[i]))
+			return dm_err_set(e, DM_EX_DATAERR,
+			    "invalid tag: %s: a tag is 1 to %d bytes of UTF-8 without"
+			    " spaces, commas or control characters", tags->v[i],
+			    DM_TAG_MAX);
+	}
+	return 0;
+}
+
 static void
 print_failures(const struct dm_send_result *res, const char *prefix)
 {
@@ -550,12 +566,6 @@ parse_options(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 't':
-			if (!dm_tag_valid(optarg)) {
-				dm_diag("invalid tag: %s: a tag is 1 to %d bytes without "
-				    "spaces, commas or control characters", optarg,
-				    DM_TAG_MAX);
-				usage();
-			}
 			dm_strv_add(&o->tags, optarg);
 			break;
 		case 'B':
@@ -619,7 +629,8 @@ main(int argc, char **argv)
 		dm_diag("no recipients");
 		usage();
 	}
-	if (o.subject != NULL && check_subject(o.subject, &e) != 0) {
+	if ((o.subject != NULL && check_subject(o.subject, &e) != 0) ||
+	    check_tags(&o.tags, &e) != 0) {
 		dm_diag_err(&e);
 		return e.code;
 	}
