@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -261,6 +262,33 @@ send_one(struct dm_session *s, struct dm_typer *typer, struct dm_send_req *req,
 	return code;
 }
 
+/*
+ * Opens the -F file. Any failure is exit 66, even EACCES, because the
+ * file is the sender's input, not the spool or the keys.
+ */
+static int
+open_body_file(const char *path, int *fd, struct dm_err *e)
+{
+	struct stat st;
+	int errnum;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return dm_err_set(e, DM_EX_NOINPUT, "cannot open body file %s: %s",
+		    path, strerror(errno));
+
+	if (fstat(*fd, &st) != 0)
+		errnum = errno;
+	else if (S_ISDIR(st.st_mode))
+		errnum = EISDIR;
+	else
+		return 0;
+	close(*fd);
+	*fd = -1;
+	return dm_err_set(e, DM_EX_NOINPUT, "cannot open body file %s: %s",
+	    path, strerror(errnum));
+}
+
 static int
 send_single(struct dm_session *s, struct opts *o, int argc, char **argv)
 {
@@ -283,10 +311,8 @@ send_single(struct dm_session *s, struct opts *o, int argc, char **argv)
 		req.body = o->message;
 		req.body_len = strlen(o->message);
 	} else if (o->body_file != NULL) {
-		fd = open(o->body_file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			code = dm_err_sys(&e, errno, DM_EX_NOINPUT,
-			    "cannot open body file %s", o->body_file);
+		code = open_body_file(o->body_file, &fd, &e);
+		if (code != 0) {
 			dm_diag_err(&e);
 			dm_strv_free(&req.to);
 			return code;
