@@ -330,6 +330,14 @@ send_single(struct dm_session *s, struct opts *o, int argc, char **argv)
 	return code;
 }
 
+/* Returns 1 for a JSON string without NUL, usable as a C string. */
+static int
+json_is_text(json_t *v)
+{
+	return json_is_string(v) &&
+	    strlen(json_string_value(v)) == json_string_length(v);
+}
+
 static int
 json_strings(json_t *v, struct dm_strv *out, const char *field, char *err,
     size_t errlen)
@@ -337,15 +345,14 @@ json_strings(json_t *v, struct dm_strv *out, const char *field, char *err,
 	size_t i;
 	json_t *item;
 
-	if (json_is_string(v))
+	if (json_is_text(v))
 		return dm_strv_add(out, json_string_value(v));
 	if (!json_is_array(v)) {
 		snprintf(err, errlen, "\"%s\" must be an array of strings", field);
 		return -1;
 	}
 	json_array_foreach(v, i, item) {
-		if (!json_is_string(item) ||
-		    strlen(json_string_value(item)) != json_string_length(item)) {
+		if (!json_is_text(item)) {
 			snprintf(err, errlen, "\"%s\" must be an array of strings",
 			    field);
 			return -1;
@@ -380,7 +387,9 @@ parse_line(const char *text, size_t len, struct line *l, char *err,
 	l->req.body_fd = -1;
 	l->req.body = "";
 	l->req.priority = DM_PRIO_NORMAL;
-	l->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* A body is bytes, so NUL is allowed. Text fields are checked below. */
+	l->root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	    &jerr);
 	if (l->root == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s at column %d", jerr.text,
 		    jerr.column);
@@ -403,7 +412,7 @@ parse_line(const char *text, size_t len, struct line *l, char *err,
 		} else if (strcmp(k, "attach") == 0) {
 			if (json_strings(v, &l->paths, k, err, errlen) != 0)
 				return -1;
-		} else if (strcmp(k, "priority") == 0 && json_is_string(v)) {
+		} else if (strcmp(k, "priority") == 0 && json_is_text(v)) {
 			l->req.priority = dm_priority_parse(json_string_value(v));
 			if (l->req.priority < 0) {
 				snprintf(err, errlen, "invalid priority: %s: use low, "
@@ -413,9 +422,9 @@ parse_line(const char *text, size_t len, struct line *l, char *err,
 		} else if (strcmp(k, "tags") == 0) {
 			if (json_strings(v, &l->req.tags, k, err, errlen) != 0)
 				return -1;
-		} else if (strcmp(k, "reply") == 0 && json_is_string(v)) {
+		} else if (strcmp(k, "reply") == 0 && json_is_text(v)) {
 			l->reply = json_string_value(v);
-		} else if (strcmp(k, "id") == 0 && json_is_string(v) &&
+		} else if (strcmp(k, "id") == 0 && json_is_text(v) &&
 		    json_string_length(v) > 0) {
 			l->key = json_string_value(v);
 		} else {
