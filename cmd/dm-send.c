@@ -486,6 +486,26 @@ already_sent(struct dm_session *s, const char *id)
 	return dm_mailbox_has_id(&s->mb, id);
 }
 
+/*
+ * Prints the id of a line that an earlier run sent. Under --json the
+ * object contains only "id" because the rest is not known here.
+ */
+static void
+print_sent_before(const char *id, const struct opts *o)
+{
+	json_t *obj;
+
+	if (!o->json) {
+		if (!o->quiet)
+			printf("%s\n", id);
+		return;
+	}
+	obj = json_pack("{s:s}", "id", id);
+	if (obj != NULL)
+		dm_json_print(stdout, obj);
+	json_decref(obj);
+}
+
 static int
 send_batch(struct dm_session *s, const struct opts *o)
 {
@@ -517,8 +537,7 @@ send_batch(struct dm_session *s, const struct opts *o)
 			dm_id_derive(l.id, s->sp.user, l.key);
 			l.req.id = l.id;
 			if (already_sent(s, l.id)) {
-				if (!o->quiet && !o->json)
-					printf("%s\n", l.id);
+				print_sent_before(l.id, o);
 				line_free(&l);
 				continue;
 			}
