@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -91,6 +92,22 @@ check_subject(const char *s, struct dm_err *e)
 			return dm_err_set(e, DM_EX_DATAERR,
 			    "invalid subject: control character 0x%02x at byte %zu:"
 			    " a subject is one line of text", (unsigned)cp, i + 1);
+	}
+	return 0;
+}
+
+/* Checks -t tags. A bad tag is message data like a bad subject, so 65. */
+static int
+check_tags(const struct dm_strv *tags, struct dm_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < tags->n; i++) {
+		if (!dm_tag_valid(tags->v[i]))
+			return dm_err_set(e, DM_EX_DATAERR,
+			    "invalid tag: %s: a tag is 1 to %d bytes of UTF-8 without"
+			    " spaces, commas or control characters", tags->v[i],
+			    DM_TAG_MAX);
 	}
 	return 0;
 }
@@ -245,6 +262,33 @@ send_one(struct dm_session *s, struct dm_typer *typer, struct dm_send_req *req,
 	return code;
 }
 
+/*
+ * Opens the -F file. Any failure is exit 66, even EACCES, because the
+ * file is the sender's input, not the spool or the keys.
+ */
+static int
+open_body_file(const char *path, int *fd, struct dm_err *e)
+{
+	struct stat st;
+	int errnum;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return dm_err_set(e, DM_EX_NOINPUT, "cannot open body file %s: %s",
+		    path, strerror(errno));
+
+	if (fstat(*fd, &st) != 0)
+		errnum = errno;
+	else if (S_ISDIR(st.st_mode))
+		errnum = EISDIR;
+	else
+		return 0;
+	close(*fd);
+	*fd = -1;
+	return dm_err_set(e, DM_EX_NOINPUT, "cannot open body file %s: %s",
+	    path, strerror(errnum));
+}
+
 static int
 send_single(struct dm_session *s, struct opts *o, int argc, char **argv)
 {
@@ -267,10 +311,8 @@ send_single(struct dm_session *s, struct opts *o, int argc, char **argv)
 		req.body = o->message;
 		req.body_len = strlen(o->message);
 	} else if (o->body_file != NULL) {
-		fd = open(o->body_file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			code = dm_err_sys(&e, errno, DM_EX_NOINPUT,
-			    "cannot open body file %s", o->body_file);
+		code = open_body_file(o->body_file, &fd, &e);
+		if (code != 0) {
 			dm_diag_err(&e);
 			dm_strv_free(&req.to);
 			return code;
@@ -288,6 +330,14 @@ send_single(struct dm_session *s, struct opts *o, int argc, char **argv)
 	return code;
 }
 
+/* Returns 1 for a JSON string without NUL, usable as a C string. */
+static int
+json_is_text(json_t *v)
+{
+	return json_is_string(v) &&
+	    strlen(json_string_value(v)) == json_string_length(v);
+}
+
 static int
 json_strings(json_t *v, struct dm_strv *out, const char *field, char *err,
     size_t errlen)
@@ -295,15 +345,14 @@ json_strings(json_t *v, struct dm_strv *out, const char *field, char *err,
 	size_t i;
 	json_t *item;
 
-	if (json_is_string(v))
+	if (json_is_text(v))
 		return dm_strv_add(out, json_string_value(v));
 	if (!json_is_array(v)) {
 		snprintf(err, errlen, "\"%s\" must be an array of strings", field);
 		return -1;
 	}
 	json_array_foreach(v, i, item) {
-		if (!json_is_string(item) ||
-		    strlen(json_string_value(item)) != json_string_length(item)) {
+		if (!json_is_text(item)) {
 			snprintf(err, errlen, "\"%s\" must be an array of strings",
 			    field);
 			return -1;
@@ -338,7 +387,9 @@ parse_line(const char *text, size_t len, struct line *l, char *err,
 	l->req.body_fd = -1;
 	l->req.body = "";
 	l->req.priority = DM_PRIO_NORMAL;
-	l->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* A body is bytes, so NUL is allowed. Text fields are checked below. */
+	l->root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	    &jerr);
 	if (l->root == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s at column %d", jerr.text,
 		    jerr.column);
@@ -361,7 +412,7 @@ parse_line(const char *text, size_t len, struct line *l, char *err,
 		} else if (strcmp(k, "attach") == 0) {
 			if (json_strings(v, &l->paths, k, err, errlen) != 0)
 				return -1;
-		} else if (strcmp(k, "priority") == 0 && json_is_string(v)) {
+		} else if (strcmp(k, "priority") == 0 && json_is_text(v)) {
 			l->req.priority = dm_priority_parse(json_string_value(v));
 			if (l->req.priority < 0) {
 				snprintf(err, errlen, "invalid priority: %s: use low, "
@@ -371,9 +422,9 @@ parse_line(const char *text, size_t len, struct line *l, char *err,
 		} else if (strcmp(k, "tags") == 0) {
 			if (json_strings(v, &l->req.tags, k, err, errlen) != 0)
 				return -1;
-		} else if (strcmp(k, "reply") == 0 && json_is_string(v)) {
+		} else if (strcmp(k, "reply") == 0 && json_is_text(v)) {
 			l->reply = json_string_value(v);
-		} else if (strcmp(k, "id") == 0 && json_is_string(v) &&
+		} else if (strcmp(k, "id") == 0 && json_is_text(v) &&
 		    json_string_length(v) > 0) {
 			l->key = json_string_value(v);
 		} else {
@@ -435,6 +486,26 @@ already_sent(struct dm_session *s, const char *id)
 	return dm_mailbox_has_id(&s->mb, id);
 }
 
+/*
+ * Prints the id of a line that an earlier run sent. Under --json the
+ * object contains only "id" because the rest is not known here.
+ */
+static void
+print_sent_before(const char *id, const struct opts *o)
+{
+	json_t *obj;
+
+	if (!o->json) {
+		if (!o->quiet)
+			printf("%s\n", id);
+		return;
+	}
+	obj = json_pack("{s:s}", "id", id);
+	if (obj != NULL)
+		dm_json_print(stdout, obj);
+	json_decref(obj);
+}
+
 static int
 send_batch(struct dm_session *s, const struct opts *o)
 {
@@ -466,8 +537,7 @@ send_batch(struct dm_session *s, const struct opts *o)
 			dm_id_derive(l.id, s->sp.user, l.key);
 			l.req.id = l.id;
 			if (already_sent(s, l.id)) {
-				if (!o->quiet && !o->json)
-					printf("%s\n", l.id);
+				print_sent_before(l.id, o);
 				line_free(&l);
 				continue;
 			}
@@ -550,12 +620,6 @@ parse_options(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 't':
-			if (!dm_tag_valid(optarg)) {
-				dm_diag("invalid tag: %s: a tag is 1 to %d bytes without "
-				    "spaces, commas or control characters", optarg,
-				    DM_TAG_MAX);
-				usage();
-			}
 			dm_strv_add(&o->tags, optarg);
 			break;
 		case 'B':
@@ -619,7 +683,8 @@ main(int argc, char **argv)
 		dm_diag("no recipients");
 		usage();
 	}
-	if (o.subject != NULL && check_subject(o.subject, &e) != 0) {
+	if ((o.subject != NULL && check_subject(o.subject, &e) != 0) ||
+	    check_tags(&o.tags, &e) != 0) {
 		dm_diag_err(&e);
 		return e.code;
 	}

@@ -190,6 +190,19 @@ expand_recipients(struct job *j)
 	}
 }
 
+/* Returns 1 when addr, as the sender typed it, was rejected. */
+static int
+address_failed(const struct job *j, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < j->res->nfail; i++)
+		if (j->res->fail[i].rcpt != NULL &&
+		    strcmp(j->res->fail[i].rcpt, addr) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 build_meta(struct job *j, struct dm_meta *m, struct dm_err *e)
 {
@@ -211,8 +224,14 @@ build_meta(struct job *j, struct dm_meta *m, struct dm_err *e)
 	m->priority = req->priority;
 	randombytes_buf(m->body_key, sizeof(m->body_key));
 
+	/*
+	 * A rejected address is left out because it got no copy. A name
+	 * that is not a valid user name would also make every recipient's
+	 * reader reject the header.
+	 */
 	for (i = 0; i < req->to.n; i++)
-		if (dm_strv_add(&m->to, req->to.v[i]) != 0)
+		if (!address_failed(j, req->to.v[i]) &&
+		    dm_strv_add(&m->to, req->to.v[i]) != 0)
 			return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
 	for (i = 0; i < j->nt; i++)
 		if (!j->t[i].self && dm_strv_add(&m->rcpt, j->t[i].user) != 0)
@@ -287,6 +306,18 @@ encrypt_stream(int in, const void *head, size_t nhead, int out,
 	return code;
 }
 
+/*
+ * Sets e for an input file that cannot be opened and returns 66 whatever
+ * errnum is, even EACCES, because the file is the sender's input and not
+ * the spool or the keys.
+ */
+static int
+input_error(struct dm_err *e, int errnum, const char *what, const char *path)
+{
+	return dm_err_set(e, DM_EX_NOINPUT, "%s %s: %s", what, path,
+	    strerror(errnum));
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -324,18 +355,15 @@ stage_attachment(struct job *j, struct dm_typer *typer,
 	fd = strcmp(in->path, "-") == 0 ? dup(STDIN_FILENO) :
 	    open(in->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return dm_err_sys(e, errno, DM_EX_NOINPUT,
-		    "cannot open attachment %s", label);
+		return input_error(e, errno, "cannot open attachment", label);
 	if (fstat(fd, &st) != 0) {
-		code = dm_err_sys(e, errno, DM_EX_NOINPUT, "cannot attach %s",
-		    label);
+		code = input_error(e, errno, "cannot attach", label);
 		close(fd);
 		return code;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return dm_err_sys(e, EISDIR, DM_EX_NOINPUT, "cannot attach %s",
-		    label);
+		return input_error(e, EISDIR, "cannot attach", label);
 	}
 
 	if (S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == 0) {
