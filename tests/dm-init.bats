@@ -181,6 +181,19 @@ pinned() {
 	[[ $stderr == *"not signed by the one before it"* ]]
 }
 
+@test "dm-send rejects a key rolled back to an older generation" {
+	init_users alice bob
+	cp "$DM_SPOOL/keys/bob.pub" first.pub
+	as bob dm-init --force >/dev/null 2>&1
+	send_msg alice -s one -m x bob >/dev/null
+	cp first.pub "$DM_SPOOL/keys/bob.pub"
+
+	run -65 --separate-stderr as alice dm-send -s two -m x bob
+	[ -z "$output" ]
+	[[ $stderr == *"key of bob changed"* ]]
+	[[ $stderr == *"accept it with: dm-init --trust bob"* ]]
+}
+
 @test "dm-send and dm-inbox refuse a secret key open to others with 77" {
 	init_users alice bob
 	key=$BATS_TEST_TMPDIR/home/alice/alice.key
