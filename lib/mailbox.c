@@ -242,6 +242,18 @@ dm_mailbox_rollback(struct dm_mailbox *mb)
 		sqlite3_exec(mb->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Counts the characters of UTF-8 text: every byte but continuation bytes. */
+static size_t
+utf8_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 /* Builds the WHERE clause of f; parameters are bound by bind_filter(). */
 static void
 where_clause(struct dm_buf *q, const struct dm_filter *f)
@@ -272,8 +284,11 @@ where_clause(struct dm_buf *q, const struct dm_filter *f)
 	if (f->min_priority > 0)
 		dm_buf_adds(q, " AND priority >= :prio");
 	if (f->grep != NULL) {
-		/* The trigram index needs three characters to match on. */
-		if (strlen(f->grep) >= 3)
+		/*
+		 * The trigram index needs three characters, not bytes, to
+		 * match on: one CJK character is three bytes of UTF-8.
+		 */
+		if (utf8_length(f->grep) >= 3)
 			dm_buf_adds(q, " AND number IN (SELECT rowid FROM search"
 			    " WHERE search MATCH :grep)");
 		else
