@@ -497,6 +497,17 @@ add_thread(struct dm_session *ses, int64_t number, int64_t **list, size_t *n,
 }
 
 static int
+has_number(const int64_t *numbers, size_t n, int64_t number)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (numbers[i] == number)
+			return 1;
+	return 0;
+}
+
+static int
 oldest_unread(struct dm_session *ses, int64_t *number, struct dm_err *e)
 {
 	struct dm_filter f;
@@ -558,7 +569,9 @@ run(struct dm_session *ses, const struct opts *o, int argc, char **argv)
 	for (i = 0; i < ids.n; i++) {
 		code = dm_mailbox_resolve(&ses->mb, ids.v[i], &number, &e);
 		if (code == 0 && o->thread) {
-			code = add_thread(ses, number, &numbers, &n, &e);
+			/* A message already listed brought its whole thread. */
+			if (!has_number(numbers, n, number))
+				code = add_thread(ses, number, &numbers, &n, &e);
 		} else if (code == 0) {
 			grown = realloc(numbers, (n + 1) * sizeof(*grown));
 			if (grown == NULL)
