@@ -292,10 +292,13 @@ item_free(struct item *it)
 	dm_msg_free(&it->m);
 }
 
-/* Writes item i in the output form o chooses. */
+/*
+ * Writes one message in the output form o chooses; after is set when
+ * another message was written before it.
+ */
 static int
 print_item(struct dm_session *ses, const struct opts *o, struct sink *s,
-    struct item *it, size_t i, struct dm_err *e)
+    struct item *it, int after, struct dm_err *e)
 {
 	int code;
 
@@ -306,7 +309,7 @@ print_item(struct dm_session *ses, const struct opts *o, struct sink *s,
 	if (o->body)
 		return print_body(s, &it->st, e);
 
-	if (i > 0)
+	if (after)
 		fputc('\n', s->fp);
 	print_headers(s, &it->m, it->signer);
 	code = print_body(s, &it->st, e);
@@ -370,7 +373,7 @@ show(struct dm_session *ses, const struct opts *o, const int64_t *numbers,
 	struct dm_err e = {0};
 	struct item *items;
 	uint64_t lines = 0;
-	size_t i, shown;
+	size_t i, shown, written = 0;
 	int code, first = 0, *ok;
 
 	s.tty = isatty(STDOUT_FILENO);
@@ -414,7 +417,7 @@ show(struct dm_session *ses, const struct opts *o, const int64_t *numbers,
 	for (i = 0; i < n; i++) {
 		if (!ok[i])
 			continue;
-		code = print_item(ses, o, &s, &items[i], i, &e);
+		code = print_item(ses, o, &s, &items[i], written++ > 0, &e);
 		if (code != 0 && s.pager != NULL && ferror(s.pager)) {
 			/* The pager stopped reading: its user quit it early. */
 			shown = i + 1;
