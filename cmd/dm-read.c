@@ -293,8 +293,8 @@ item_free(struct item *it)
 }
 
 /*
- * Writes one message in the output form o chooses; after is set when
- * another message was written before it.
+ * Writes one message in the output form that o selects. The after flag
+ * is set when another message was written before it.
  */
 static int
 print_item(struct dm_session *ses, const struct opts *o, struct sink *s,
@@ -335,9 +335,10 @@ mark_read(struct dm_session *ses, const struct opts *o, const struct item *it)
 }
 
 /*
- * Waits for the pager. Returns 0 when it exited with status 0; otherwise
- * the messages were likely never seen (a PAGER that cannot be run exits
- * 127), so it says so and returns DM_EX_IOERR.
+ * Waits for the pager and returns 0 when it exited with status 0. Any
+ * other status means the messages were likely never seen (a PAGER that
+ * cannot be run exits 127), so it prints an error and returns
+ * DM_EX_IOERR.
  */
 static int
 close_pager(FILE *pager)
@@ -419,7 +420,7 @@ show(struct dm_session *ses, const struct opts *o, const int64_t *numbers,
 			continue;
 		code = print_item(ses, o, &s, &items[i], written++ > 0, &e);
 		if (code != 0 && s.pager != NULL && ferror(s.pager)) {
-			/* The pager stopped reading: its user quit it early. */
+			/* The pager stopped reading because its user quit it. */
 			shown = i + 1;
 			break;
 		}

@@ -260,7 +260,10 @@ dm_mailbox_rollback(struct dm_mailbox *mb)
 		sqlite3_exec(mb->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* Counts the characters of UTF-8 text: every byte but continuation bytes. */
+/*
+ * Counts the characters of UTF-8 text, which start at every byte that is
+ * not a continuation byte.
+ */
 static size_t
 utf8_length(const char *s)
 {
@@ -303,8 +306,8 @@ where_clause(struct dm_buf *q, const struct dm_filter *f)
 		dm_buf_adds(q, " AND priority >= :prio");
 	if (f->grep != NULL) {
 		/*
-		 * The trigram index needs three characters, not bytes, to
-		 * match on: one CJK character is three bytes of UTF-8.
+		 * The trigram index matches three or more characters, not
+		 * bytes. One CJK character is three bytes of UTF-8.
 		 */
 		if (utf8_length(f->grep) >= 3)
 			dm_buf_adds(q, " AND number IN (SELECT rowid FROM search"
