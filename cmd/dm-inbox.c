@@ -223,6 +223,17 @@ print_thread(void *ctx, const struct dm_thread *t, struct dm_err *e)
 }
 
 static int
+count_thread(void *ctx, const struct dm_thread *t, struct dm_err *e)
+{
+	long *n = ctx;
+
+	(void)t;
+	(void)e;
+	(*n)++;
+	return 0;
+}
+
+static int
 list(struct dm_session *s, struct opts *o, struct dm_err *e)
 {
 	struct listing l = {0};
@@ -240,8 +251,14 @@ list(struct dm_session *s, struct opts *o, struct dm_err *e)
 		o->f.thread = strdup(anchor.thread);
 		dm_msg_free(&anchor);
 	}
+	if (o->threads && o->f.thread == NULL && !o->f.sent)
+		o->f.any = 1;
 	if (o->count) {
-		code = dm_mailbox_count(&s->mb, &o->f, &l.n, e);
+		if (o->threads)
+			code = dm_mailbox_threads(&s->mb, &o->f, count_thread, &l.n,
+			    e);
+		else
+			code = dm_mailbox_count(&s->mb, &o->f, &l.n, e);
 		if (code == 0)
 			printf("%ld\n", l.n);
 		return code != 0 ? code : l.n > 0 ? 0 : DM_EX_NOTHING;
@@ -258,13 +275,10 @@ list(struct dm_session *s, struct opts *o, struct dm_err *e)
 		return code;
 	dm_out_init(&l.out, stdout, mode, o->format, max);
 	o->f.with_attachments = o->json;
-	if (o->threads) {
-		if (o->f.thread == NULL && !o->f.sent)
-			o->f.any = 1;
+	if (o->threads)
 		code = dm_mailbox_threads(&s->mb, &o->f, print_thread, &l, e);
-	} else {
+	else
 		code = dm_mailbox_list(&s->mb, &o->f, print_msg, &l, e);
-	}
 	if (code != 0)
 		return code;
 	return l.n > 0 ? 0 : DM_EX_NOTHING;

@@ -294,8 +294,78 @@ item_free(struct item *it)
 }
 
 /*
+ * Writes one message in the output form that o selects. The after flag
+ * is set when another message was written before it.
+ */
+static int
+print_item(struct dm_session *ses, const struct opts *o, struct sink *s,
+    struct item *it, int after, struct dm_err *e)
+{
+	int code;
+
+	if (o->raw)
+		return print_envelope(ses, &it->m, e);
+	if (o->json)
+		return print_json(s, &it->m, &it->st, e);
+	if (o->body)
+		return print_body(s, &it->st, e);
+
+	if (after)
+		fputc('\n', s->fp);
+	print_headers(s, &it->m, it->signer);
+	code = print_body(s, &it->st, e);
+	if (code == 0 && it->st.body.size > 0 && it->st.body.last != '\n')
+		fputc('\n', s->fp);
+	return code;
+}
+
+/* Marks a shown message read unless -N or --raw. */
+static int
+mark_read(struct dm_session *ses, const struct opts *o, const struct item *it)
+{
+	struct dm_err e = {0};
+
+	if (o->no_mark || o->raw || !it->m.unread)
+		return 0;
+	if (dm_mailbox_set_flag(&ses->mb, it->m.number, DM_FLAG_UNREAD, 0,
+	    &e) != 0) {
+		dm_diag_err(&e);
+		return e.code;
+	}
+	return 0;
+}
+
+/*
+ * Waits for the pager and returns 0 when it exited with status 0. Any
+ * other status means the messages were likely never seen (a PAGER that
+ * cannot be run exits 127), so it prints an error and returns
+ * DM_EX_IOERR.
+ */
+static int
+close_pager(FILE *pager)
+{
+	const char *cmd = getenv("PAGER") != NULL ? getenv("PAGER") : "less";
+	int status = pclose(pager);
+
+	if (status == -1) {
+		dm_diag("pager failed: %s: %s", cmd, strerror(errno));
+		return DM_EX_IOERR;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		dm_diag("pager failed: %s: exit status %d: messages left unread",
+		    cmd, WEXITSTATUS(status));
+	else
+		dm_diag("pager failed: %s: killed by signal %d: messages left "
+		    "unread", cmd, WTERMSIG(status));
+	return DM_EX_IOERR;
+}
+
+/*
  * Shows the messages of numbers. Each is verified in full before any
- * of it is written.
+ * of it is written. Through a pager, messages are marked read only after
+ * the pager exits successfully.
  */
 static int
 show(struct dm_session *ses, const struct opts *o, const int64_t *numbers,
@@ -305,7 +375,7 @@ show(struct dm_session *ses, const struct opts *o, const int64_t *numbers,
 	struct dm_err e = {0};
 	struct item *items;
 	uint64_t lines = 0;
-	size_t i;
+	size_t i, shown, written = 0;
 	int code, first = 0, *ok;
 
 	s.tty = isatty(STDOUT_FILENO);
@@ -345,41 +415,40 @@ show(struct dm_session *ses, const struct opts *o, const int64_t *numbers,
 		}
 	}
 
+	shown = n;
 	for (i = 0; i < n; i++) {
 		if (!ok[i])
 			continue;
-		if (o->raw)
-			code = print_envelope(ses, &items[i].m, &e);
-		else if (o->json)
-			code = print_json(&s, &items[i].m, &items[i].st, &e);
-		else if (o->body)
-			code = print_body(&s, &items[i].st, &e);
-		else {
-			if (i > 0)
-				fputc('\n', s.fp);
-			print_headers(&s, &items[i].m, items[i].signer);
-			code = print_body(&s, &items[i].st, &e);
-			if (code == 0 && items[i].st.body.size > 0 &&
-			    items[i].st.body.last != '\n')
-				fputc('\n', s.fp);
+		code = print_item(ses, o, &s, &items[i], written++ > 0, &e);
+		if (code != 0 && s.pager != NULL && ferror(s.pager)) {
+			/* The pager stopped reading because its user quit it. */
+			shown = i + 1;
+			break;
 		}
 		if (code != 0) {
 			dm_diag_err(&e);
+			ok[i] = 0;
 			if (first == 0)
 				first = code;
 			continue;
 		}
-		if (!o->no_mark && !o->raw && items[i].m.unread &&
-		    dm_mailbox_set_flag(&ses->mb, items[i].m.number,
-		    DM_FLAG_UNREAD, 0, &e) != 0) {
-			dm_diag_err(&e);
-			if (first == 0)
-				first = e.code;
-		}
+		if (s.pager == NULL && (code = mark_read(ses, o, &items[i])) != 0 &&
+		    first == 0)
+			first = code;
 	}
 
-	if (s.pager != NULL)
-		pclose(s.pager);
+	if (s.pager != NULL && (code = close_pager(s.pager)) != 0) {
+		if (first == 0)
+			first = code;
+	} else if (s.pager != NULL) {
+		for (i = 0; i < shown; i++) {
+			if (!ok[i])
+				continue;
+			code = mark_read(ses, o, &items[i]);
+			if (code != 0 && first == 0)
+				first = code;
+		}
+	}
 	for (i = 0; i < n; i++)
 		item_free(&items[i]);
 	free(items);
@@ -430,6 +499,17 @@ add_thread(struct dm_session *ses, int64_t number, int64_t **list, size_t *n,
 	*list = c.v;
 	*n = c.n;
 	return code;
+}
+
+static int
+has_number(const int64_t *numbers, size_t n, int64_t number)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (numbers[i] == number)
+			return 1;
+	return 0;
 }
 
 static int
@@ -494,7 +574,9 @@ run(struct dm_session *ses, const struct opts *o, int argc, char **argv)
 	for (i = 0; i < ids.n; i++) {
 		code = dm_mailbox_resolve(&ses->mb, ids.v[i], &number, &e);
 		if (code == 0 && o->thread) {
-			code = add_thread(ses, number, &numbers, &n, &e);
+			/* A message already listed brought its whole thread. */
+			if (!has_number(numbers, n, number))
+				code = add_thread(ses, number, &numbers, &n, &e);
 		} else if (code == 0) {
 			grown = realloc(numbers, (n + 1) * sizeof(*grown));
 			if (grown == NULL)

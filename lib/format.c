@@ -379,7 +379,7 @@ int
 dm_out_thread(struct dm_out *o, const struct dm_thread *t)
 {
 	char date[32], *people = comma_list(t->participants);
-	int used;
+	int used, narrow, people_w;
 
 	if (people == NULL)
 		return DM_EX_SOFTWARE;
@@ -402,11 +402,16 @@ dm_out_thread(struct dm_out *o, const struct dm_thread *t)
 		break;
 	}
 	case DM_OUT_TABLE:
+		/* Narrow terminals get short dates and names, as in table_line. */
+		narrow = o->columns < 64;
+		people_w = narrow ? 8 : 20;
 		dm_time_short(date, t->last_date_ms);
-		used = o->num_width + 1 + 4 + 1 + 4 + 1 + 16 + 1 + 20 + 1;
+		used = o->num_width + 1 + 4 + 1 + 4 + 1 + (narrow ? 11 : 16) + 1 +
+		    people_w + 1;
 		fprintf(o->fp, "%*lld %4ld %4ld %s ", o->num_width,
-		    (long long)t->last_number, t->messages, t->unread, date);
-		put_cell(o->fp, people, strlen(people), 20, 1);
+		    (long long)t->last_number, t->messages, t->unread,
+		    narrow ? date + 5 : date);
+		put_cell(o->fp, people, strlen(people), people_w, 1);
 		fputc(' ', o->fp);
 		if (o->columns > used)
 			put_cell(o->fp, t->last_subject, t->last_subject_len,

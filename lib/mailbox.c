@@ -98,6 +98,24 @@ exec(struct dm_mailbox *mb, const char *sql, const char *what,
 	return rc == SQLITE_OK ? 0 : sql_fail(mb, rc, what, e);
 }
 
+/*
+ * Runs a statement that sets up a newly opened connection. While another
+ * process recovers or checkpoints the write-ahead log, SQLite can return
+ * SQLITE_BUSY here at once, without calling the busy handler, so the
+ * statement is retried until the busy timeout runs out.
+ */
+static int
+exec_setup(struct dm_mailbox *mb, const char *sql, struct dm_err *e)
+{
+	int64_t deadline = dm_now_ms() + DM_BUSY_TIMEOUT_MS;
+	int rc;
+
+	while ((rc = sqlite3_exec(mb->db, sql, NULL, NULL, NULL)) != SQLITE_OK &&
+	    (rc & 0xff) == SQLITE_BUSY && dm_now_ms() < deadline)
+		sqlite3_sleep(10);
+	return rc == SQLITE_OK ? 0 : sql_fail(mb, rc, "cannot open mailbox", e);
+}
+
 static int
 prepare(struct dm_mailbox *mb, const char *sql, sqlite3_stmt **st,
     struct dm_err *e)
@@ -200,10 +218,10 @@ dm_mailbox_open(const struct dm_spool *sp, struct dm_mailbox *mb,
 	 * makes a commit durable before the drop-box file it replaces is
 	 * removed.
 	 */
-	code = exec(mb, "PRAGMA journal_mode = WAL", "cannot open mailbox", e);
+	code = exec_setup(mb, "PRAGMA journal_mode = WAL", e);
 	if (code == 0)
-		code = exec(mb, "PRAGMA synchronous = FULL; "
-		    "PRAGMA foreign_keys = ON", "cannot open mailbox", e);
+		code = exec_setup(mb, "PRAGMA synchronous = FULL; "
+		    "PRAGMA foreign_keys = ON", e);
 	if (code == 0)
 		code = ensure_schema(mb, e);
 	return code;
@@ -242,6 +260,21 @@ dm_mailbox_rollback(struct dm_mailbox *mb)
 		sqlite3_exec(mb->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * Counts the characters of UTF-8 text, which start at every byte that is
+ * not a continuation byte.
+ */
+static size_t
+utf8_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 /* Builds the WHERE clause of f; parameters are bound by bind_filter(). */
 static void
 where_clause(struct dm_buf *q, const struct dm_filter *f)
@@ -272,8 +305,11 @@ where_clause(struct dm_buf *q, const struct dm_filter *f)
 	if (f->min_priority > 0)
 		dm_buf_adds(q, " AND priority >= :prio");
 	if (f->grep != NULL) {
-		/* The trigram index needs three characters to match on. */
-		if (strlen(f->grep) >= 3)
+		/*
+		 * The trigram index matches three or more characters, not
+		 * bytes. One CJK character is three bytes of UTF-8.
+		 */
+		if (utf8_length(f->grep) >= 3)
 			dm_buf_adds(q, " AND number IN (SELECT rowid FROM search"
 			    " WHERE search MATCH :grep)");
 		else
