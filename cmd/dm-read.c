@@ -593,7 +593,12 @@ run(struct dm_session *ses, const struct opts *o, int argc, char **argv)
 		}
 	}
 	dm_strv_free(&ids);
-	code = n > 0 ? show(ses, o, numbers, n) : 0;
+	if (n == 0 && first == 0) {
+		dm_diag("no message ids given");
+		code = DM_EX_NOTHING;
+	} else {
+		code = n > 0 ? show(ses, o, numbers, n) : 0;
+	}
 	free(numbers);
 	return first != 0 ? first : code;
 }

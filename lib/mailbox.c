@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -180,7 +181,7 @@ dm_mailbox_open(const struct dm_spool *sp, struct dm_mailbox *mb,
 {
 	struct stat st;
 	char *path;
-	int rc, code;
+	int rc, code, fd;
 
 	memset(mb, 0, sizeof(*mb));
 	mb->sp = sp;
@@ -203,6 +204,13 @@ dm_mailbox_open(const struct dm_spool *sp, struct dm_mailbox *mb,
 	path = dm_path_join(mb->dir, "mailbox.db");
 	if (path == NULL)
 		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
+	/*
+	 * SQLite gives its -wal and -shm files the mode of the database, so
+	 * creating it 0600 keeps all three private whatever the umask.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	rc = sqlite3_open_v2(path, &mb->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
 	free(path);

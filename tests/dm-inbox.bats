@@ -701,3 +701,22 @@ PY
 	run -1 --separate-stderr as bob dm-inbox --threads -c -f carol
 	[ "$output" = 0 ]
 }
+
+@test "the mailbox database is private to its owner" {
+	init_users alice bob
+	send_msg alice -m "x" bob >/dev/null
+	run -0 as bob dm-inbox -c
+	[ "$(stat -c %a "$DM_SPOOL/users/bob/mailbox.db")" = 600 ]
+	[ "$(stat -c %a "$DM_SPOOL/users/bob")" = 700 ]
+	# The write-ahead log exists while a connection is open.
+	as bob exec timeout 10 dm-watch >/dev/null 2>&1 &
+	watcher=$!
+	for _ in $(seq 100); do
+		[ -e "$DM_SPOOL/users/bob/mailbox.db-wal" ] && break
+		sleep 0.05
+	done
+	mode=$(stat -c %a "$DM_SPOOL/users/bob/mailbox.db-wal")
+	kill "$watcher"
+	wait "$watcher" || true
+	[ "$mode" = 600 ]
+}

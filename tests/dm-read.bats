@@ -543,3 +543,10 @@ PY
 	as bob dm-inbox --format '%n' | as bob dm-read -N --thread - >out
 	[ "$(grep -Ex 'one|two|three' out | tr '\n' ' ')" = "one two three " ]
 }
+
+@test "dm-read - with no ids on standard input exits 1" {
+	init_users alice bob
+	run -1 --separate-stderr as bob dm-read - < /dev/null
+	[ -z "$output" ]
+	[ "$stderr" = "dm-read: no message ids given" ]
+}

@@ -757,3 +757,16 @@ cat >hook.body'
 	save_body bob "$id"
 	[ ! -s got ]
 }
+
+@test "dm-send refuses a key that is not the published one with 78" {
+	init_users alice bob
+	cp "$DM_SPOOL/keys/alice.pub" alice.pub
+	as alice dm-init --force >/dev/null 2>&1
+	cp alice.pub "$DM_SPOOL/keys/alice.pub"
+	run -78 --separate-stderr send_msg alice -m "signed by an unpublished key" bob
+	[ -z "$output" ]
+	[ "$stderr" = "dm-send: your published key does not match your secret key: $DM_SPOOL/keys/alice.pub: run dm-init to publish it" ]
+	run -1 as bob dm-inbox
+	as alice dm-init >/dev/null
+	run -0 send_msg alice -m "now published" bob
+}
