@@ -18,7 +18,7 @@ PACKAGES = sqlite3 libsodium libmagic jansson
 # Debian packages that provide what the build and the tests need.
 DEB_BUILD = gcc libc6-dev libsqlite3-dev libsodium-dev libmagic-dev libjansson-dev \
 	pkg-config
-DEB_TEST = bats python3 jq bsdutils util-linux procps valgrind
+DEB_TEST = bats python3 jq mandoc bsdutils util-linux procps valgrind
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PACKAGES) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PACKAGES) 2>/dev/null)
