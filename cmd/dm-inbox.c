@@ -261,7 +261,9 @@ list(struct dm_session *s, struct opts *o, struct dm_err *e)
 			code = dm_mailbox_count(&s->mb, &o->f, &l.n, e);
 		if (code == 0)
 			printf("%ld\n", l.n);
-		return code != 0 ? code : l.n > 0 ? 0 : DM_EX_NOTHING;
+		if (code != 0)
+			return code;
+		return l.n > 0 ? 0 : DM_EX_NOTHING;
 	}
 
 	if (o->json)

@@ -26,7 +26,7 @@ struct opts {
 	int no_mark, body, thread, json, raw;
 };
 
-/* Where the output goes: stdout, or a pager when it is too tall. */
+/* Output destination: stdout, or a pager when the text is too tall. */
 struct sink {
 	FILE *fp;
 	int tty;

@@ -13,7 +13,7 @@
  * Trust is pinned on first use in DM_HOME/known_keys, one line a user:
  * the name and the fingerprint of the newest accepted generation. A
  * published chain that extends the pinned generation with valid
- * signatures is accepted and the pin moves forward; any other change is
+ * signatures is accepted, and the pin moves forward. Any other change is
  * rejected until the user accepts it with dm-init --trust.
  */
 #ifndef DM_KEYS_H

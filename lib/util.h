@@ -44,7 +44,7 @@ struct dm_strv {
 
 /* Appends a copy of s. Returns 0, or -1 when out of memory. */
 int dm_strv_add(struct dm_strv *l, const char *s);
-/* Returns 1 when the list holds a string equal to s. */
+/* Returns 1 when the list contains a string equal to s. */
 int dm_strv_has(const struct dm_strv *l, const char *s);
 void dm_strv_free(struct dm_strv *l);
 
@@ -62,11 +62,11 @@ int dm_fsync_dir(const char *path);
 
 /*
  * Makes a new or renamed entry in directory dir durable. fd is an open
- * descriptor of the file the entry names. The directory is fsynced; where
- * it cannot be opened because it is not readable (another user's drop
- * box, mode 1733), the file system holding fd is synced with syncfs(2)
- * instead, which also writes the directory. Returns 0, or -1 with errno
- * set.
+ * descriptor of the file the entry names. The directory is fsynced. A
+ * directory the caller cannot read (another user's drop box, mode 1733)
+ * cannot be opened for that, so then the whole file system that contains
+ * fd is synced with syncfs(2), which writes the directory too. Returns 0,
+ * or -1 with errno set.
  */
 int dm_sync_entry(const char *dir, int fd);
 

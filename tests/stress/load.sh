@@ -33,7 +33,7 @@ as bob dm-init >/dev/null 2>&1
 as bob exec dm-watch --exec "printf '%s\n' \"\$DM_ID\" >> $work/hook.log" \
     > "$work/watch.out" 2> "$work/watch.err" &
 watcher=$!
-# The watcher is ready once it holds an inotify watch on bob's box.
+# The watcher is ready once it has an inotify watch on bob's box.
 for _ in $(seq 100); do
 	ls -l "/proc/$watcher/fd" 2>/dev/null | grep -q inotify && break
 	sleep 0.05
