@@ -340,6 +340,8 @@ run(struct dm_session *ses, const struct opts *o, int argc, char **argv)
 		code = dm_mailbox_get(&ses->mb, number, &m, &e);
 	if (code == 0 && argc == 1 && !o->all) {
 		code = m.natt > 0 ? 0 : DM_EX_NOTHING;
+		if (code == DM_EX_NOTHING)
+			dm_diag("message %s has no attachments", argv[0]);
 		list(&m);
 		dm_msg_free(&m);
 		return code;
@@ -355,7 +357,7 @@ run(struct dm_session *ses, const struct opts *o, int argc, char **argv)
 		code = save_all(ses, &st, &m, o, &e);
 	else if (code == 0)
 		code = extract_one(ses, &st, &m, index, o, &e);
-	if (code != 0 && code != DM_EX_NOTHING)
+	if (code != 0)
 		dm_diag_err(&e);
 	dm_stored_close(&st);
 	dm_msg_free(&m);

@@ -231,7 +231,7 @@ main(int argc, char **argv)
 	    strcmp(cmd, "add") != 0 && strcmp(cmd, "remove") != 0) {
 		dm_diag("unknown command: %s: use show, create, add, remove or "
 		    "delete", cmd);
-		usage();
+		exit(DM_EX_USAGE);
 	}
 	if (name != NULL) {
 		code = check_names(name, argc - 2, argv + 2);

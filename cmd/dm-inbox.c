@@ -118,7 +118,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'f':
 			if (!dm_name_valid(optarg)) {
 				dm_diag("invalid user name: %s", optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			o->f.from = optarg;
 			break;
@@ -127,7 +127,7 @@ parse_options(int argc, char **argv, struct opts *o)
 			if (dm_time_parse(optarg, now, c == 'b' ? &o->f.since_ms :
 			    &o->f.until_ms, &e) != 0) {
 				dm_diag_err(&e);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			break;
 		case 't':
@@ -136,7 +136,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'g':
 			if (optarg[0] == '\0') {
 				dm_diag("empty search text");
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			o->f.grep = optarg;
 			break;
@@ -153,7 +153,7 @@ parse_options(int argc, char **argv, struct opts *o)
 			if (parse_limit(optarg, &o->f.limit) != 0) {
 				dm_diag("invalid limit: %s: give a positive number",
 				    optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			break;
 		case 'c':
@@ -165,7 +165,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'F':
 			if (dm_format_check(optarg, &e) != 0) {
 				dm_diag_err(&e);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			o->format = optarg;
 			break;
@@ -185,13 +185,13 @@ parse_options(int argc, char **argv, struct opts *o)
 		usage();
 	if (o->count + o->json + (o->format != NULL) + o->nul > 1) {
 		dm_diag("-c, --json, --format and -0 choose the output: use one");
-		usage();
+		exit(DM_EX_USAGE);
 	}
 	if (o->threads && (o->thread_arg != NULL || o->format != NULL ||
 	    o->nul)) {
 		dm_diag("--threads lists conversations: it does not combine with "
 		    "--thread, --format or -0");
-		usage();
+		exit(DM_EX_USAGE);
 	}
 }
 

@@ -18,6 +18,7 @@
 static const char synopsis[] =
     "usage: dm-init [--force]\n"
     "       dm-init --system\n"
+    "       dm-init --fingerprint USER\n"
     "       dm-init --trust USER\n";
 
 static void __attribute__((noreturn))
@@ -36,6 +37,10 @@ help(void)
 	    "  -f, --force       make a new key generation; old secret keys are\n"
 	    "                    kept so old messages stay readable\n"
 	    "      --system      create the system spool (root only)\n"
+	    "      --fingerprint USER\n"
+	    "                    print USER's published key fingerprint and\n"
+	    "                    whether it is the one you pinned; changes\n"
+	    "                    nothing\n"
 	    "      --trust USER  accept USER's current published key after it\n"
 	    "                    changed\n"
 	    "  -h, --help        show this help\n"
@@ -89,6 +94,46 @@ init_system(void)
 	return 0;
 }
 
+/* Prints a correspondent's published fingerprint and its pin state. */
+static int
+show_fingerprint(const char *user)
+{
+	unsigned char pinned[DM_FPR_BYTES];
+	struct dm_pubchain chain;
+	struct dm_spool sp;
+	struct dm_err e = {0};
+	char text[40], was[40];
+	const unsigned char *current;
+	size_t i;
+	int code;
+
+	code = dm_spool_open(&sp, 0, &e);
+	if (code == 0)
+		code = dm_keys_load_public(&sp, user, &chain, &e);
+	if (code != 0) {
+		dm_diag_err(&e);
+		dm_spool_close(&sp);
+		return code;
+	}
+	current = chain.keys[chain.n - 1].fpr;
+	dm_keys_fpr_text(text, current);
+	printf("%s %s ", user, text);
+	if (!dm_keys_pinned(&sp, user, pinned)) {
+		printf("(not pinned yet)\n");
+	} else if (memcmp(pinned, current, DM_FPR_BYTES) == 0) {
+		printf("(pinned)\n");
+	} else {
+		for (i = 0; i + 1 < chain.n; i++)
+			if (memcmp(chain.keys[i].fpr, pinned, DM_FPR_BYTES) == 0)
+				break;
+		dm_keys_fpr_text(was, pinned);
+		printf(i + 1 < chain.n ? "(signed rotation of pinned %s)\n" :
+		    "(changed: pinned %s)\n", was);
+	}
+	dm_spool_close(&sp);
+	return fflush(stdout) == 0 ? 0 : DM_EX_IOERR;
+}
+
 static int
 trust(const char *user)
 {
@@ -118,11 +163,12 @@ main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "system", no_argument, NULL, 'S' },
 		{ "trust", required_argument, NULL, 'T' },
+		{ "fingerprint", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *trust_user = NULL;
+	const char *trust_user = NULL, *show_user = NULL;
 	struct dm_err e = {0};
 	int c, force = 0, system_spool = 0;
 
@@ -139,6 +185,9 @@ main(int argc, char **argv)
 		case 'T':
 			trust_user = optarg;
 			break;
+		case 'P':
+			show_user = optarg;
+			break;
 		case 'h':
 			help();
 		case 'V':
@@ -150,7 +199,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 0 || force + system_spool + (trust_user != NULL) > 1)
+	if (argc != 0 || force + system_spool + (trust_user != NULL) +
+	    (show_user != NULL) > 1)
 		usage();
 	if (dm_crypto_init(&e) != 0) {
 		dm_diag_err(&e);
@@ -159,6 +209,13 @@ main(int argc, char **argv)
 
 	if (system_spool)
 		return init_system();
+	if (show_user != NULL) {
+		if (!dm_name_valid(show_user)) {
+			dm_diag("invalid user name: %s", show_user);
+			return DM_EX_USAGE;
+		}
+		return show_fingerprint(show_user);
+	}
 	if (trust_user != NULL) {
 		if (!dm_name_valid(trust_user)) {
 			dm_diag("invalid user name: %s", trust_user);

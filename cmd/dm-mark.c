@@ -100,7 +100,7 @@ main(int argc, char **argv)
 	if (action < 0) {
 		dm_diag("unknown action: %s: use read, unread, archive, "
 		    "unarchive or delete", argv[0]);
-		usage();
+		exit(DM_EX_USAGE);
 	}
 
 	code = dm_session_open(&ses, DM_SESSION_TAKEIN, &e);
@@ -111,6 +111,10 @@ main(int argc, char **argv)
 		dm_diag_err(&e);
 		dm_session_close(&ses);
 		return code;
+	}
+	if (ids.n == 0) {
+		dm_diag("no message ids given");
+		first = DM_EX_NOTHING;
 	}
 	for (i = 0; i < ids.n; i++) {
 		code = dm_mailbox_resolve(&ses.mb, ids.v[i], &number, &e);

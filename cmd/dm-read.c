@@ -653,7 +653,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (o.body + o.json + o.raw > 1) {
 		dm_diag("-b, --json and --raw choose the output: use one");
-		usage();
+		exit(DM_EX_USAGE);
 	}
 
 	code = dm_session_open(&ses, DM_SESSION_TAKEIN, &e);

@@ -606,7 +606,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'n':
 			if (pending_name != NULL) {
 				dm_diag("-n %s is not followed by -a", pending_name);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			pending_name = optarg;
 			break;
@@ -618,7 +618,7 @@ parse_options(int argc, char **argv, struct opts *o)
 			if (o->priority < 0) {
 				dm_diag("invalid priority: %s: use low, normal, high or "
 				    "urgent", optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			break;
 		case 't':
@@ -644,24 +644,24 @@ parse_options(int argc, char **argv, struct opts *o)
 	}
 	if (pending_name != NULL) {
 		dm_diag("-n %s is not followed by -a", pending_name);
-		usage();
+		exit(DM_EX_USAGE);
 	}
 	if (o->message != NULL && o->body_file != NULL) {
 		dm_diag("-m and -F both give the body: use one");
-		usage();
+		exit(DM_EX_USAGE);
 	}
 	if (stdin_att > 1 || (stdin_att == 1 && o->message == NULL &&
 	    o->body_file == NULL)) {
 		dm_diag("-a - reads standard input: give the body with -m or -F,"
 		    " and use -a - once");
-		usage();
+		exit(DM_EX_USAGE);
 	}
 	if (o->batch && (o->subject != NULL || o->message != NULL ||
 	    o->body_file != NULL || o->natt > 0 || o->reply != NULL ||
 	    o->tags.n > 0 || optind < argc)) {
 		dm_diag("--batch takes every message from standard input: no "
 		    "recipients or message options");
-		usage();
+		exit(DM_EX_USAGE);
 	}
 	return optind;
 }
@@ -682,8 +682,8 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (!o.batch && argc == 0 && o.reply == NULL) {
-		dm_diag("no recipients");
-		usage();
+		dm_diag("no recipients: name at least one user or @group");
+		exit(DM_EX_USAGE);
 	}
 	if ((o.subject != NULL && check_subject(o.subject, &e) != 0) ||
 	    check_tags(&o.tags, &e) != 0) {

@@ -502,14 +502,14 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'F':
 			if (dm_format_check(optarg, &e) != 0) {
 				dm_diag_err(&e);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			o->format = optarg;
 			break;
 		case 'f':
 			if (!dm_name_valid(optarg)) {
 				dm_diag("invalid user name: %s", optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			o->from = optarg;
 			break;
@@ -518,7 +518,7 @@ parse_options(int argc, char **argv, struct opts *o)
 			if (o->min_priority < 0) {
 				dm_diag("invalid priority: %s: use low, normal, high or "
 				    "urgent", optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			break;
 		case 'u':
@@ -532,7 +532,7 @@ parse_options(int argc, char **argv, struct opts *o)
 			if (o->limit < 1) {
 				dm_diag("invalid limit: %s: give a positive number",
 				    optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			break;
 		case 't':
@@ -540,14 +540,14 @@ parse_options(int argc, char **argv, struct opts *o)
 			if (o->timeout < 0) {
 				dm_diag("invalid timeout: %s: give whole seconds",
 				    optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			break;
 		case 'c':
 			if (!dm_name_valid(optarg)) {
 				dm_diag("invalid cursor name: %s: use letters, digits,"
 				    " _ . -", optarg);
-				usage();
+				exit(DM_EX_USAGE);
 			}
 			o->cursor = optarg;
 			break;
@@ -564,7 +564,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		usage();
 	if (o->json && o->format != NULL) {
 		dm_diag("--json and --format choose the output: use one");
-		usage();
+		exit(DM_EX_USAGE);
 	}
 }
 

@@ -653,9 +653,8 @@ out:
 	return code;
 }
 
-/* Finds user's pin. Returns 1 and fills fpr when pinned, else 0. */
-static int
-read_pin(const struct dm_spool *sp, const char *user,
+int
+dm_keys_pinned(const struct dm_spool *sp, const char *user,
     unsigned char fpr[DM_FPR_BYTES])
 {
 	char *path, *data = NULL, *line, *save = NULL;
@@ -689,7 +688,7 @@ dm_keys_trust(const struct dm_spool *sp, const struct dm_pubchain *chain,
 	char now[40], was[40];
 	size_t i;
 
-	if (!read_pin(sp, chain->user, pinned)) {
+	if (!dm_keys_pinned(sp, chain->user, pinned)) {
 		/* First use. A DM_HOME that cannot be written keeps no pin. */
 		write_pin(sp, chain->user, current, NULL);
 		return 0;

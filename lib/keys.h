@@ -103,6 +103,13 @@ int dm_keys_trust(const struct dm_spool *sp, const struct dm_pubchain *chain,
     struct dm_err *e);
 
 /*
+ * Reads user's pin from DM_HOME/known_keys into fpr. Returns 1 when user
+ * is pinned, 0 when not.
+ */
+int dm_keys_pinned(const struct dm_spool *sp, const char *user,
+    unsigned char fpr[DM_FPR_BYTES]);
+
+/*
  * Pins user's current published key, replacing any earlier pin: the
  * deliberate acceptance of a changed key. Stores the fingerprint in fpr.
  * Returns 0 or an exit code with e set.

@@ -123,7 +123,9 @@ add_user(struct job *j, const char *user, const char *as_typed)
 	if (has_target(j, user))
 		return;
 	if (!dm_name_valid(user)) {
-		fail(j, as_typed, DM_EX_NOUSER, "unknown user: %s", user);
+		fail(j, as_typed, DM_EX_NOUSER,
+		    "unknown user: %s: dm user names match [a-z_][a-z0-9_.-]*",
+		    user);
 		return;
 	}
 	if (dm_keys_load_public(j->sp, user, &chain, &err) != 0 ||

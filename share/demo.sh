@@ -20,7 +20,8 @@ trap cleanup EXIT INT TERM
 export DM_SPOOL="$work/spool"
 export NO_COLOR=1
 
-# as USER CMD...: runs a dm program as identity USER.
+# as USER CMD...: runs a dm program as identity USER. In the background,
+# "as USER exec CMD" makes $! the program itself, so it can be stopped.
 as() {
 	user=$1
 	shift
@@ -47,7 +48,7 @@ printf 'group @ops: %s\n' "$(as cron "$bin/dm-group" show ops | tr '\n' ' ')"
 
 section "bob starts dm-watch with a notification hook"
 hooklog=$work/notifications.log
-as bob "$bin/dm-watch" --exec \
+as bob exec "$bin/dm-watch" --exec \
     'printf "notify: #%s from %s: %s (%s attachment(s), %s bytes of body)\n" "$DM_NUMBER" "$DM_FROM" "$DM_SUBJECT" "$DM_ATTACHMENTS" "$(wc -c)" >> '"$hooklog" \
     >/dev/null 2>"$work/watch.err" &
 watcher=$!

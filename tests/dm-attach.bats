@@ -48,10 +48,11 @@ send_files() {
 
 	run -1 --separate-stderr as bob dm-attach "$id"
 	[ -z "$output" ]
-	[ -z "$stderr" ]
+	[ "$stderr" = "dm-attach: message $id has no attachments" ]
 
 	run -1 --separate-stderr as bob dm-attach "$id" --all -d out
 	[ -z "$output" ]
+	[ "$stderr" = "dm-attach: message 1 has no attachments" ]
 	[ ! -e out ] || [ -z "$(ls -A out)" ]
 }
 

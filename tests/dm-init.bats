@@ -337,3 +337,34 @@ CASES
 	[[ $output =~ ^[0-9a-f]{4}(\ [0-9a-f]{4}){7}$ ]]
 	[ -z "$(ls -A ro)" ]
 }
+
+@test "dm-init --fingerprint shows a key and its pin state without changing it" {
+	init_users alice bob
+	bob_fpr=$(as bob dm-init 2>/dev/null)
+	run -0 --separate-stderr as alice dm-init --fingerprint bob
+	[ "$output" = "bob $bob_fpr (not pinned yet)" ]
+	[ ! -e "$BATS_TEST_TMPDIR/home/alice/known_keys" ] ||
+	    ! grep -q '^bob ' "$BATS_TEST_TMPDIR/home/alice/known_keys"
+
+	send_msg alice -m "pins bob" bob >/dev/null
+	run -0 as alice dm-init --fingerprint bob
+	[ "$output" = "bob $bob_fpr (pinned)" ]
+
+	new_fpr=$(as bob dm-init --force 2>/dev/null)
+	run -0 as alice dm-init --fingerprint bob
+	[ "$output" = "bob $new_fpr (signed rotation of pinned $bob_fpr)" ]
+	run -0 grep '^bob ' "$BATS_TEST_TMPDIR/home/alice/known_keys"
+	pinned_before=$output
+
+	run -0 as alice dm-init --fingerprint bob
+	run -0 grep '^bob ' "$BATS_TEST_TMPDIR/home/alice/known_keys"
+	[ "$output" = "$pinned_before" ]
+}
+
+@test "dm-init --fingerprint of an unknown user exits 67" {
+	init_users alice
+	run -67 --separate-stderr as alice dm-init --fingerprint nosuch
+	[[ $stderr == "dm-init: unknown user: nosuch: "* ]]
+	run -64 --separate-stderr as alice dm-init --fingerprint 'Bad/Name'
+	[ "$stderr" = "dm-init: invalid user name: Bad/Name" ]
+}

@@ -143,8 +143,7 @@ three_messages() {
 @test "dm-mark rejects an unknown action" {
 	three_messages
 	run -64 --separate-stderr as bob dm-mark flag 1
-	[[ $stderr == *"dm-mark: unknown action: flag: use read, unread, archive, unarchive or delete"* ]]
-	[[ $stderr == *"usage: dm-mark "* ]]
+	[ "$stderr" = "dm-mark: unknown action: flag: use read, unread, archive, unarchive or delete" ]
 	run -64 --separate-stderr as bob dm-mark READ 1
 	[[ $stderr == *"unknown action: READ"* ]]
 	[ "$(states)" = "1:N 2:N 3:N" ]
@@ -210,4 +209,11 @@ three_messages() {
 	[[ $stderr == *"usage: dm-mark "* ]]
 	run -64 --separate-stderr dm-mark -x read 1
 	[[ $stderr == *"invalid option"* ]]
+}
+
+@test "dm-mark - with no ids on standard input exits 1" {
+	init_users alice bob
+	run -1 --separate-stderr as bob dm-mark read - < /dev/null
+	[ -z "$output" ]
+	[ "$stderr" = "dm-mark: no message ids given" ]
 }

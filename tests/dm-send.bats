@@ -223,7 +223,7 @@ json_field() {
 @test "dm-send -p rejects an unknown level with 64" {
 	init_users alice bob
 	run -64 --separate-stderr as alice dm-send -m 'x' -p extreme bob
-	[[ $stderr == "dm-send: invalid priority: extreme: use low, normal, high or urgent"$'\n'"usage: dm-send "* ]]
+	[ "$stderr" = "dm-send: invalid priority: extreme: use low, normal, high or urgent" ]
 	run -1 as bob dm-inbox
 }
 
@@ -321,7 +321,7 @@ json_field() {
 	init_users alice bob
 	run -67 --separate-stderr as alice dm-send -m 'x' -- bob -q
 	[[ $output =~ $ID_RE ]]
-	[ "$stderr" = "dm-send: unknown user: -q" ]
+	[ "$stderr" = "dm-send: unknown user: -q: dm user names match [a-z_][a-z0-9_.-]*" ]
 	[ "$(as bob dm-inbox -c)" = 1 ]
 }
 
@@ -329,7 +329,7 @@ json_field() {
 	init_users alice bob
 	run -67 --separate-stderr as alice dm-send -s 'dash' -m 'x' -- -bob
 	[ -z "$output" ]
-	[ "$stderr" = "dm-send: unknown user: -bob" ]
+	[ "$stderr" = "dm-send: unknown user: -bob: dm user names match [a-z_][a-z0-9_.-]*" ]
 	run -1 as bob dm-inbox
 	run -1 as alice dm-inbox --sent
 }
@@ -345,37 +345,37 @@ json_field() {
 @test "dm-send without recipients exits 64" {
 	init_users alice
 	run -64 --separate-stderr as alice dm-send -m 'x'
-	[[ $stderr == "dm-send: no recipients"$'\n'"usage: dm-send "* ]]
+	[ "$stderr" = "dm-send: no recipients: name at least one user or @group" ]
 }
 
 @test "dm-send rejects -m together with -F" {
 	init_users alice bob
 	printf 'x\n' >body.txt
 	run -64 --separate-stderr as alice dm-send -m 'x' -F body.txt bob
-	[[ $stderr == "dm-send: -m and -F both give the body: use one"$'\n'"usage: dm-send "* ]]
+	[ "$stderr" = "dm-send: -m and -F both give the body: use one" ]
 	run -1 as bob dm-inbox
 }
 
 @test "dm-send rejects -a - without -m or -F" {
 	init_users alice bob
 	run -64 --separate-stderr as alice dm-send -a - bob </dev/null
-	[[ $stderr == "dm-send: -a - reads standard input: give the body with -m or -F, and use -a - once"$'\n'"usage: dm-send "* ]]
+	[ "$stderr" = "dm-send: -a - reads standard input: give the body with -m or -F, and use -a - once" ]
 	run -1 as bob dm-inbox
 }
 
 @test "dm-send rejects -a - given twice" {
 	init_users alice bob
 	run -64 --separate-stderr as alice dm-send -m 'x' -a - -a - bob </dev/null
-	[[ $stderr == "dm-send: -a - reads standard input: give the body with -m or -F, and use -a - once"$'\n'"usage: dm-send "* ]]
+	[ "$stderr" = "dm-send: -a - reads standard input: give the body with -m or -F, and use -a - once" ]
 	run -1 as bob dm-inbox
 }
 
 @test "dm-send rejects -n without a following -a" {
 	init_users alice bob
 	run -64 --separate-stderr as alice dm-send -m 'x' -n name.txt bob
-	[[ $stderr == "dm-send: -n name.txt is not followed by -a"$'\n'"usage: dm-send "* ]]
+	[ "$stderr" = "dm-send: -n name.txt is not followed by -a" ]
 	run -64 --separate-stderr as alice dm-send -m 'x' -n one -n two -a /dev/null bob
-	[[ $stderr == "dm-send: -n one is not followed by -a"$'\n'"usage: dm-send "* ]]
+	[ "$stderr" = "dm-send: -n one is not followed by -a" ]
 	run -1 as bob dm-inbox
 }
 
@@ -384,7 +384,7 @@ json_field() {
 	for args in 'bob' '-s x' '-m x' '-F /dev/null' '-a /dev/null' '-r 1' '-t x'; do
 		# shellcheck disable=SC2086
 		run -64 --separate-stderr as alice dm-send --batch $args </dev/null
-		[[ $stderr == "dm-send: --batch takes every message from standard input: no recipients or message options"$'\n'"usage: dm-send "* ]]
+		[ "$stderr" = "dm-send: --batch takes every message from standard input: no recipients or message options" ]
 	done
 	run -1 as bob dm-inbox
 }

@@ -455,7 +455,13 @@ EOF
 		run -64 --separate-stderr as bob dm-watch "${argv[@]}"
 		echo "dm-watch $args: $stderr"
 		[[ $stderr == *"$message"* ]]
-		[[ $stderr == *"usage: dm-watch"* ]]
+		# A bad value is one line; bad syntax adds the synopsis.
+		case $message in
+		"unrecognized option"|"requires an argument"|"usage: "*)
+			[[ $stderr == *"usage: dm-watch"* ]] ;;
+		*)
+			[ "${#stderr_lines[@]}" -eq 1 ] ;;
+		esac
 		[ -z "$output" ]
 	done <<'EOF'
 --bogus|unrecognized option
