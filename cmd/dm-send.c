@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "attach.h"
+#include "batch.h"
 #include "format.h"
 #include "names.h"
 #include "send.h"
@@ -332,147 +333,6 @@ send_single(struct dm_session *s, struct opts *o, int argc, char **argv)
 	return code;
 }
 
-/* Returns 1 for a JSON string without NUL, usable as a C string. */
-static int
-json_is_text(json_t *v)
-{
-	return json_is_string(v) &&
-	    strlen(json_string_value(v)) == json_string_length(v);
-}
-
-static int
-json_strings(json_t *v, struct dm_strv *out, const char *field, char *err,
-    size_t errlen)
-{
-	size_t i;
-	json_t *item;
-
-	if (json_is_text(v))
-		return dm_strv_add(out, json_string_value(v));
-	if (!json_is_array(v)) {
-		snprintf(err, errlen, "\"%s\" must be an array of strings", field);
-		return -1;
-	}
-	json_array_foreach(v, i, item) {
-		if (!json_is_text(item)) {
-			snprintf(err, errlen, "\"%s\" must be an array of strings",
-			    field);
-			return -1;
-		}
-		if (dm_strv_add(out, json_string_value(item)) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* A parsed batch line; strings point into the JSON object. */
-struct line {
-	json_t *root;
-	struct dm_send_req req;
-	struct dm_strv paths;
-	struct dm_send_att *att;
-	const char *reply;
-	const char *key;
-	char id[DM_ID_LEN + 1];
-};
-
-static int
-parse_line(const char *text, size_t len, struct line *l, char *err,
-    size_t errlen)
-{
-	json_error_t jerr;
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	memset(l, 0, sizeof(*l));
-	l->req.body_fd = -1;
-	l->req.body = "";
-	l->req.priority = DM_PRIO_NORMAL;
-	/* A body is bytes, so NUL is allowed. Text fields are checked below. */
-	l->root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-	    &jerr);
-	if (l->root == NULL) {
-		snprintf(err, errlen, "invalid JSON: %s at column %d", jerr.text,
-		    jerr.column);
-		return -1;
-	}
-	if (!json_is_object(l->root)) {
-		snprintf(err, errlen, "a line must be a JSON object");
-		return -1;
-	}
-	json_object_foreach(l->root, k, v) {
-		if (strcmp(k, "to") == 0) {
-			if (json_strings(v, &l->req.to, k, err, errlen) != 0)
-				return -1;
-		} else if (strcmp(k, "subject") == 0 && json_is_string(v)) {
-			l->req.subject = json_string_value(v);
-			l->req.subject_len = json_string_length(v);
-		} else if (strcmp(k, "body") == 0 && json_is_string(v)) {
-			l->req.body = json_string_value(v);
-			l->req.body_len = json_string_length(v);
-		} else if (strcmp(k, "attach") == 0) {
-			if (json_strings(v, &l->paths, k, err, errlen) != 0)
-				return -1;
-		} else if (strcmp(k, "priority") == 0 && json_is_text(v)) {
-			l->req.priority = dm_priority_parse(json_string_value(v));
-			if (l->req.priority < 0) {
-				snprintf(err, errlen, "invalid priority: %s: use low, "
-				    "normal, high or urgent", json_string_value(v));
-				return -1;
-			}
-		} else if (strcmp(k, "tags") == 0) {
-			if (json_strings(v, &l->req.tags, k, err, errlen) != 0)
-				return -1;
-		} else if (strcmp(k, "reply") == 0 && json_is_text(v)) {
-			l->reply = json_string_value(v);
-		} else if (strcmp(k, "id") == 0 && json_is_text(v) &&
-		    json_string_length(v) > 0) {
-			l->key = json_string_value(v);
-		} else {
-			snprintf(err, errlen, "%s field: \"%.64s\"",
-			    strcmp(k, "to") == 0 || strcmp(k, "subject") == 0 ||
-			    strcmp(k, "body") == 0 || strcmp(k, "priority") == 0 ||
-			    strcmp(k, "reply") == 0 || strcmp(k, "id") == 0 ?
-			    "invalid value in" : "unknown", k);
-			return -1;
-		}
-	}
-	if (l->req.to.n == 0 && l->reply == NULL) {
-		snprintf(err, errlen, "\"to\" is missing");
-		return -1;
-	}
-	if (l->req.subject != NULL &&
-	    memchr(l->req.subject, '\0', l->req.subject_len) != NULL) {
-		snprintf(err, errlen, "invalid subject: contains a NUL byte");
-		return -1;
-	}
-	for (i = 0; i < l->req.tags.n; i++) {
-		if (!dm_tag_valid(l->req.tags.v[i])) {
-			snprintf(err, errlen, "invalid tag: %.64s", l->req.tags.v[i]);
-			return -1;
-		}
-	}
-	l->att = calloc(l->paths.n + 1, sizeof(*l->att));
-	if (l->att == NULL)
-		return -1;
-	for (i = 0; i < l->paths.n; i++)
-		l->att[i].path = l->paths.v[i];
-	l->req.att = l->att;
-	l->req.natt = l->paths.n;
-	return 0;
-}
-
-static void
-line_free(struct line *l)
-{
-	json_decref(l->root);
-	dm_strv_free(&l->req.to);
-	dm_strv_free(&l->req.tags);
-	dm_strv_free(&l->paths);
-	free(l->att);
-}
-
 /* A line with an "id" that was already sent needs no second send. */
 static int
 already_sent(struct dm_session *s, const char *id)
@@ -512,10 +372,10 @@ static int
 send_batch(struct dm_session *s, const struct opts *o)
 {
 	struct dm_typer typer = {0};
-	char *text = NULL, prefix[64], err[512];
+	char *text = NULL, prefix[64], err[512], id[DM_ID_LEN + 1];
 	size_t cap = 0, lineno = 0, failed = 0;
 	ssize_t len;
-	struct line l;
+	struct dm_batch_line l;
 	int code;
 
 	while ((len = getline(&text, &cap, stdin)) >= 0) {
@@ -529,25 +389,26 @@ send_batch(struct dm_session *s, const struct opts *o)
 			failed++;
 			continue;
 		}
-		if (parse_line(text, (size_t)len, &l, err, sizeof(err)) != 0) {
+		if (dm_batch_parse_line(text, (size_t)len, &l, err,
+		    sizeof(err)) != 0) {
 			dm_diag("%s%s", prefix, err);
-			line_free(&l);
+			dm_batch_line_free(&l);
 			failed++;
 			continue;
 		}
 		if (l.key != NULL) {
-			dm_id_derive(l.id, s->sp.user, l.key);
-			l.req.id = l.id;
-			if (already_sent(s, l.id)) {
-				print_sent_before(l.id, o);
-				line_free(&l);
+			dm_id_derive(id, s->sp.user, l.key);
+			l.req.id = id;
+			if (already_sent(s, id)) {
+				print_sent_before(id, o);
+				dm_batch_line_free(&l);
 				continue;
 			}
 		}
 		code = send_one(s, &typer, &l.req, l.reply, prefix, o);
 		if (code != 0)
 			failed++;
-		line_free(&l);
+		dm_batch_line_free(&l);
 	}
 	free(text);
 	dm_type_close(&typer);
