@@ -7,7 +7,7 @@
 
 static const char *progname = "dm";
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vset(struct dm_err *e, int code, const char *fmt, va_list ap)
 {
 	e->code = code;
