@@ -4,6 +4,9 @@
 # make check      run the test suite (SANITIZE=1 for ASan and UBSan)
 # make demo       run the main job on a temporary spool
 # make install    install into $(DESTDIR)$(PREFIX)
+# make fuzz       build the libFuzzer targets (clang) into tests/fuzz/bin
+# make fuzz-run   fuzz each target FUZZ_SECONDS seconds (use -j2 to pair)
+# make fuzz-smoke fuzz each target 10 seconds
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -101,6 +104,85 @@ demo: deps
 	$(MAKE) all
 	sh share/demo.sh
 
+# Fuzzing with libFuzzer: clang builds the library sources again with the
+# same sanitizers as the targets, into tests/fuzz/obj, apart from lib/*.o.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS = envelope batch format since text
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Ilib -Itests/fuzz $(WARN) $(PKG_CFLAGS) \
+	-g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_DIR = tests/fuzz
+FUZZ_OBJ = $(patsubst lib/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRC)) \
+	$(FUZZ_DIR)/obj/fuzz_identity.o
+FUZZ_BINS = $(addprefix $(FUZZ_DIR)/bin/fuzz_,$(FUZZ_TARGETS))
+FUZZ_OUT = $(FUZZ_DIR)/out
+
+# Longest input each target is given: room for every field the parser
+# limits (256 recipients, 1 KiB subjects, attachments) without slowing
+# the search down with inputs far longer than any branch needs.
+FUZZ_MAX_LEN_envelope = 32768
+FUZZ_MAX_LEN_batch = 4096
+FUZZ_MAX_LEN_format = 1024
+FUZZ_MAX_LEN_since = 128
+FUZZ_MAX_LEN_text = 4096
+
+fuzz: deps-check $(FUZZ_BINS) $(FUZZ_DIR)/bin/gen_seeds
+
+fuzz-cc-check:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
+		echo "dm: fuzzing needs $(FUZZ_CC) with libFuzzer; on Debian run: apt-get install clang" >&2; \
+		exit 1; }
+
+$(FUZZ_DIR)/obj/%.o: lib/%.c lib/*.h | fuzz-cc-check
+	@mkdir -p $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/obj/fuzz_identity.o: $(FUZZ_DIR)/fuzz_identity.c \
+		$(FUZZ_DIR)/fuzz_identity.h lib/*.h | fuzz-cc-check
+	@mkdir -p $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/bin/fuzz_%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/*.h $(FUZZ_OBJ)
+	@mkdir -p $(FUZZ_DIR)/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+		$(PKG_LIBS)
+
+$(FUZZ_DIR)/bin/gen_seeds: $(FUZZ_DIR)/gen_seeds.c $(FUZZ_DIR)/*.h $(FUZZ_OBJ)
+	@mkdir -p $(FUZZ_DIR)/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+# Rewrites the generated part of the envelope seed corpus.
+fuzz-seeds: $(FUZZ_DIR)/bin/gen_seeds
+	$(FUZZ_DIR)/bin/gen_seeds $(FUZZ_DIR)/corpus/envelope
+
+# fuzz-run-TARGET fuzzes a copy of the seed corpus in tests/fuzz/out, so
+# the corpus grows across runs; crashes are saved in out/TARGET-crashes
+# and the log, with libFuzzer's final statistics, in out/TARGET.log.
+fuzz-run: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+fuzz-run-%: $(FUZZ_DIR)/bin/fuzz_%
+	@mkdir -p $(FUZZ_OUT)/$* $(FUZZ_OUT)/$*-crashes
+	cp -R $(FUZZ_DIR)/corpus/$*/. $(FUZZ_OUT)/$*/
+	$(FUZZ_DIR)/bin/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=$(FUZZ_MAX_LEN_$*) -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_OUT)/$*-crashes/ $(FUZZ_OUT)/$* \
+		> $(FUZZ_OUT)/$*.log 2>&1 || { tail -40 $(FUZZ_OUT)/$*.log; exit 1; }
+	@grep -E '^stat::|DONE' $(FUZZ_OUT)/$*.log | sed 's/^/$*: /'
+
+# A short run of every target, starting from the committed seed corpus
+# so that each regression input is replayed first.
+fuzz-smoke: $(addprefix fuzz-smoke-,$(FUZZ_TARGETS))
+
+fuzz-smoke-%: $(FUZZ_DIR)/bin/fuzz_%
+	rm -rf $(FUZZ_OUT)/smoke/$*
+	mkdir -p $(FUZZ_OUT)/smoke/$*
+	cp -R $(FUZZ_DIR)/corpus/$*/. $(FUZZ_OUT)/smoke/$*/
+	$(FUZZ_DIR)/bin/fuzz_$* -max_total_time=10 -max_len=$(FUZZ_MAX_LEN_$*) \
+		-artifact_prefix=$(FUZZ_OUT)/smoke/$*- $(FUZZ_OUT)/smoke/$* \
+		> $(FUZZ_OUT)/smoke/$*.log 2>&1 || \
+		{ tail -40 $(FUZZ_OUT)/smoke/$*.log; exit 1; }
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
@@ -118,6 +200,8 @@ uninstall:
 	for m in $(MAN7); do rm -f $(DESTDIR)$(MANDIR)/man7/$${m#man/}; done
 
 clean:
-	rm -rf bin lib/*.o lib/libdm.a lib/.build-flags
+	rm -rf bin lib/*.o lib/libdm.a lib/.build-flags $(FUZZ_DIR)/bin \
+		$(FUZZ_DIR)/obj
 
-.PHONY: all check check-valgrind stress demo install uninstall clean deps deps-check FORCE
+.PHONY: all check check-valgrind stress demo install uninstall clean deps \
+	deps-check FORCE fuzz fuzz-cc-check fuzz-seeds fuzz-run fuzz-smoke
