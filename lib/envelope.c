@@ -310,7 +310,8 @@ decode_field(const struct tlv *t, struct dm_meta *m)
 	case T_PARENT:
 		return get_id(t, m->parent);
 	case T_FROM:
-		if (t->len == 0 || t->len > DM_NAME_MAX)
+		if (t->len == 0 || t->len > DM_NAME_MAX ||
+		    memchr(t->v, 0, t->len) != NULL)
 			return -1;
 		memcpy(m->from, t->v, t->len);
 		m->from[t->len] = '\0';
