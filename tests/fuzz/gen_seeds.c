@@ -1,8 +1,9 @@
 /*
  * Writes the seed corpus of fuzz_envelope into the directory given as
  * the only argument: metadata encodings, envelopes sealed to the fixed
- * test identity, and headers. Envelopes differ from run to run because
- * crypto_box_seal() uses a fresh ephemeral key each time.
+ * test identity, plaintexts for the target to seal, and a header.
+ * Envelopes differ from run to run because crypto_box_seal() uses a
+ * fresh ephemeral key each time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,33 @@ write_with_optional(const char *name, const struct dm_meta *m)
 	dm_buf_free(&meta);
 }
 
+/*
+ * Writes inputs that fuzz_envelope seals as plaintext: "seal" and zero
+ * bytes in place of the signature, then the metadata of m, whole
+ * ("seal-NAME") and cut short ("seal-NAME-cut"), and a plaintext too
+ * short to hold a signature ("seal-short").
+ */
+static void
+write_plaintexts(const char *name, const struct dm_meta *m)
+{
+	struct dm_buf meta = {0}, plain = {0};
+	struct dm_err e = {0};
+	unsigned char signature[crypto_sign_BYTES] = { 's', 'e', 'a', 'l' };
+	char file[256];
+
+	if (dm_meta_encode(m, &meta, &e) != 0)
+		exit(1);
+	dm_buf_add(&plain, signature, sizeof(signature));
+	dm_buf_add(&plain, meta.data, meta.len);
+	snprintf(file, sizeof(file), "seal-%s", name);
+	write_seed(file, plain.data, plain.len);
+	snprintf(file, sizeof(file), "seal-%s-cut", name);
+	write_seed(file, plain.data, plain.len - 7);
+	write_seed("seal-short", signature, 24);
+	dm_buf_free(&meta);
+	dm_buf_free(&plain);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,6 +185,7 @@ main(int argc, char **argv)
 	dm_strv_add(&m.tags, "q4");
 	m.priority = DM_PRIO_URGENT;
 	write_message("reply", &m);
+	write_plaintexts("reply", &m);
 	dm_meta_free(&m);
 
 	base_meta(&m, "7zzzzzzzzzzzzzzzzzzzzzzzzz",
