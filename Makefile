@@ -79,6 +79,12 @@ bin/%: cmd/%.c lib/libdm.a lib/.build-flags
 check: deps
 	$(MAKE) all
 	bats tests
+	@if $(MAKE) -s fuzz-probe >/dev/null 2>&1; then \
+		$(MAKE) fuzz-smoke; \
+	else \
+		echo "dm: clang with libFuzzer not found: fuzz smoke run skipped" \
+		    "(apt-get install clang libclang-rt-14-dev)"; \
+	fi
 
 # The test suite with every program under valgrind; fails when any
 # process reported a memory error or leak.
@@ -128,6 +134,11 @@ FUZZ_MAX_LEN_since = 128
 FUZZ_MAX_LEN_text = 4096
 
 fuzz: deps-check $(FUZZ_BINS) $(FUZZ_DIR)/bin/gen_seeds
+
+# Succeeds when FUZZ_CC can link a libFuzzer target.
+fuzz-probe:
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ return d == 0 && n == 1; }\n' | \
+		$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null -
 
 fuzz-cc-check:
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
@@ -203,5 +214,5 @@ clean:
 	rm -rf bin lib/*.o lib/libdm.a lib/.build-flags $(FUZZ_DIR)/bin \
 		$(FUZZ_DIR)/obj
 
-.PHONY: all check check-valgrind stress demo install uninstall clean deps \
+.PHONY: all check check-valgrind stress fuzz fuzz-probe fuzz-cc-check fuzz-seeds fuzz-run fuzz-smoke demo install uninstall clean deps \
 	deps-check FORCE fuzz fuzz-cc-check fuzz-seeds fuzz-run fuzz-smoke
