@@ -158,7 +158,10 @@ ensure_schema(struct dm_mailbox *mb, struct dm_err *e)
 	if (code != 0 || version == DM_SCHEMA_VERSION)
 		return code;
 	if (version == 0) {
-		code = dm_mailbox_begin(mb, e);
+		/* WAL lets readers go on while one writer commits. */
+		code = exec_setup(mb, "PRAGMA journal_mode = WAL", e);
+		if (code == 0)
+			code = dm_mailbox_begin(mb, e);
 		if (code != 0)
 			return code;
 		/* Another process may have created it while we waited. */
@@ -222,14 +225,12 @@ dm_mailbox_open(const struct dm_spool *sp, struct dm_mailbox *mb,
 	sqlite3_extended_result_codes(mb->db, 1);
 
 	/*
-	 * WAL lets readers go on while one writer commits; synchronous=FULL
-	 * makes a commit durable before the drop-box file it replaces is
-	 * removed.
+	 * synchronous=FULL makes a commit durable before the drop-box file it
+	 * replaces is removed. The journal mode is set when the schema is
+	 * created, because WAL mode is stored in the database file.
 	 */
-	code = exec_setup(mb, "PRAGMA journal_mode = WAL", e);
-	if (code == 0)
-		code = exec_setup(mb, "PRAGMA synchronous = FULL; "
-		    "PRAGMA foreign_keys = ON", e);
+	code = exec_setup(mb, "PRAGMA synchronous = FULL; "
+	    "PRAGMA foreign_keys = ON", e);
 	if (code == 0)
 		code = ensure_schema(mb, e);
 	return code;
