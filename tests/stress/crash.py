@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--trials", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--max-delay-ms", type=float, default=20.0,
-                    help="kill after up to this long (take-ins: 1.5 times)")
+                    help="kill after up to this long (take-ins: 0.8 times)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
@@ -91,7 +91,7 @@ def run(args, rng, seed, work):
         else:
             proc = subprocess.Popen(["dm-inbox", "-c", "-A"], env=bob,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            time.sleep(delay * 1.5)
+            time.sleep(delay * 0.8)
             proc.send_signal(signal.SIGKILL)
             out, err = proc.communicate()
             if proc.returncode == -signal.SIGKILL:
