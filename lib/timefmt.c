@@ -118,6 +118,15 @@ parse_absolute(const char *s, int64_t *ms)
 			tm.tm_sec = digits(&p, 2);
 			if (tm.tm_sec < 0 || tm.tm_sec > 60)
 				return -1;
+			/* RFC 3339 allows a fraction; dates here count whole
+			 * seconds, so it is read and dropped. */
+			if (*p == '.') {
+				p++;
+				if (*p < '0' || *p > '9')
+					return -1;
+				while (*p >= '0' && *p <= '9')
+					p++;
+			}
 		}
 		if (*p != '\0') {
 			if (parse_offset(p, &offset) != 0)

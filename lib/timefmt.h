@@ -15,6 +15,7 @@
  *   2026-12-04                   local midnight (TZ)
  *   2026-12-04T09:30[:15]        local time; a space may replace the T
  *   2026-12-04T09:30:15Z         UTC; or an offset: +02:00, -0530, +02
+ *   2026-12-04T09:30:15.250Z     a fraction of a second is dropped
  *   30s 45m 2h 7d 2w             that long before now_ms
  *
  * Returns 0, or DM_EX_USAGE with e set naming the value.

@@ -521,6 +521,9 @@ PY
 	# Without seconds and with a lower-case t.
 	run -0 --separate-stderr as bob dm-inbox --since "${d1:0:10}t00:00Z" --format '%s'
 	[ "${#lines[@]}" -eq 2 ]
+	# A fraction of a second, as RFC 3339 allows, is dropped.
+	run -0 --separate-stderr as bob dm-inbox --since "${d2%Z}.999Z" --format '%s'
+	[ "$output" = late ]
 }
 
 @test "dm-inbox --since/--until take UTC offsets" {
@@ -574,7 +577,8 @@ PY
 @test "dm-inbox rejects invalid dates" {
 	init_users bob
 	for when in yesterday 30 30x -5m 2026-13-01 2026-02-30 2026-12-04T25:00 \
-		2026-12-04T10:60 2026-12-04T10:00+25:00 2026-12-04X 26-12-04 ''; do
+		2026-12-04T10:60 2026-12-04T10:00+25:00 2026-12-04X 26-12-04 \
+		2026-12-04T10:00:00.Z 2026-12-04T10:00.5Z ''; do
 		run -64 --separate-stderr as bob dm-inbox --since "$when"
 		[[ $stderr == *"dm-inbox: invalid date: $when: "* ]]
 		run -64 --separate-stderr as bob dm-inbox --until "$when"
