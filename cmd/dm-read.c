@@ -456,36 +456,11 @@ show(struct dm_session *ses, const struct opts *o, const int64_t *numbers,
 	return first;
 }
 
-/* Adds the numbers of the thread of message number to list. */
-static int
-add_thread(struct dm_session *ses, int64_t number, int64_t **list, size_t *n,
-    struct dm_err *e);
-
-struct collect {
-	int64_t *v;
-	size_t n;
-};
-
-static int
-collect_number(void *ctx, const struct dm_msg *m, struct dm_err *e)
-{
-	struct collect *c = ctx;
-	int64_t *grown;
-
-	grown = realloc(c->v, (c->n + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
-	c->v = grown;
-	c->v[c->n++] = m->number;
-	return 0;
-}
-
 static int
 add_thread(struct dm_session *ses, int64_t number, int64_t **list, size_t *n,
     struct dm_err *e)
 {
 	struct dm_filter f;
-	struct collect c = { *list, *n };
 	struct dm_msg m;
 	int code;
 
@@ -494,10 +469,8 @@ add_thread(struct dm_session *ses, int64_t number, int64_t **list, size_t *n,
 		return code;
 	dm_filter_init(&f);
 	f.thread = m.thread;
-	code = dm_mailbox_list(&ses->mb, &f, collect_number, &c, e);
+	code = dm_mailbox_numbers(&ses->mb, &f, list, n, e);
 	dm_msg_free(&m);
-	*list = c.v;
-	*n = c.n;
 	return code;
 }
 
@@ -516,18 +489,19 @@ static int
 oldest_unread(struct dm_session *ses, int64_t *number, struct dm_err *e)
 {
 	struct dm_filter f;
-	struct collect c = {0};
+	int64_t *v = NULL;
+	size_t n = 0;
 	int code;
 
 	dm_filter_init(&f);
 	f.unread = 1;
 	f.limit = 1;
-	code = dm_mailbox_list(&ses->mb, &f, collect_number, &c, e);
-	if (code == 0 && c.n == 0)
+	code = dm_mailbox_numbers(&ses->mb, &f, &v, &n, e);
+	if (code == 0 && n == 0)
 		code = DM_EX_NOTHING;
 	if (code == 0)
-		*number = c.v[0];
-	free(c.v);
+		*number = v[0];
+	free(v);
 	return code;
 }
 

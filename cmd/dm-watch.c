@@ -237,25 +237,6 @@ report(struct watch *w, int64_t number, int retry)
 	return code;
 }
 
-struct numbers {
-	int64_t *v;
-	size_t n;
-};
-
-static int
-collect(void *ctx, const struct dm_msg *m, struct dm_err *e)
-{
-	struct numbers *l = ctx;
-	int64_t *grown;
-
-	grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
-	l->v = grown;
-	l->v[l->n++] = m->number;
-	return 0;
-}
-
 static int
 limit_reached(const struct watch *w)
 {
@@ -271,23 +252,23 @@ static int
 report_new(struct watch *w)
 {
 	struct dm_filter f;
-	struct numbers l = {0};
 	struct dm_err e = {0};
-	size_t i;
+	int64_t *v = NULL;
+	size_t i, n = 0;
 	int code;
 
 	dm_filter_init(&f);
 	f.archived = 1;
 	f.after = w->last;
 	f.by_number = 1;
-	code = dm_mailbox_list(&w->ses.mb, &f, collect, &l, &e);
+	code = dm_mailbox_numbers(&w->ses.mb, &f, &v, &n, &e);
 	if (code != 0) {
 		dm_diag_err(&e);
 		return code;
 	}
-	for (i = 0; i < l.n && code == 0 && !limit_reached(w); i++) {
-		code = report(w, l.v[i], 0);
-		w->last = l.v[i];
+	for (i = 0; i < n && code == 0 && !limit_reached(w); i++) {
+		code = report(w, v[i], 0);
+		w->last = v[i];
 		if (code == 0 && w->o->cursor != NULL &&
 		    dm_mailbox_cursor_set(&w->ses.mb, w->o->cursor, w->last,
 		    &e) != 0) {
@@ -295,7 +276,7 @@ report_new(struct watch *w)
 			code = e.code;
 		}
 	}
-	free(l.v);
+	free(v);
 	return code;
 }
 
@@ -317,10 +298,9 @@ static int
 start(struct watch *w)
 {
 	struct dm_filter f;
-	struct numbers l = {0};
 	struct dm_err e = {0};
-	int64_t before, cursor = -1, *retry = NULL;
-	size_t i, nretry = 0;
+	int64_t before, cursor = -1, *retry = NULL, *unread = NULL;
+	size_t i, nretry = 0, nunread = 0;
 	int code;
 
 	code = dm_mailbox_max_number(&w->ses.mb, &before, &e);
@@ -344,13 +324,13 @@ start(struct watch *w)
 		dm_filter_init(&f);
 		f.unread = 1;
 		f.by_number = 1;
-		code = dm_mailbox_list(&w->ses.mb, &f, collect, &l, &e);
+		code = dm_mailbox_numbers(&w->ses.mb, &f, &unread, &nunread, &e);
 		if (code != 0)
 			dm_diag_err(&e);
-		for (i = 0; i < l.n && code == 0 && !limit_reached(w); i++)
-			if (l.v[i] <= w->last)
-				code = report(w, l.v[i], 0);
-		free(l.v);
+		for (i = 0; i < nunread && code == 0 && !limit_reached(w); i++)
+			if (unread[i] <= w->last)
+				code = report(w, unread[i], 0);
+		free(unread);
 	}
 	if (code == 0)
 		code = takein(w);

@@ -328,6 +328,19 @@ where_clause(struct dm_buf *q, const struct dm_filter *f)
 	}
 }
 
+/* Adds the ORDER BY and LIMIT clauses of f. */
+static void
+order_clause(struct dm_buf *q, const struct dm_filter *f)
+{
+	const char *dir = f->reverse ? "DESC" : "ASC";
+
+	if (f->by_number)
+		dm_buf_addf(q, " ORDER BY number %s", dir);
+	else
+		dm_buf_addf(q, " ORDER BY date %s, number %s", dir, dir);
+	dm_buf_adds(q, " LIMIT :limit");
+}
+
 static void
 bind_text(sqlite3_stmt *st, const char *name, const char *v)
 {
@@ -514,7 +527,6 @@ int
 dm_mailbox_list(struct dm_mailbox *mb, const struct dm_filter *f,
     dm_msg_fn fn, void *ctx, struct dm_err *e)
 {
-	const char *dir = f->reverse ? "DESC" : "ASC";
 	struct dm_buf q = {0};
 	struct dm_msg m;
 	sqlite3_stmt *st;
@@ -522,11 +534,7 @@ dm_mailbox_list(struct dm_mailbox *mb, const struct dm_filter *f,
 
 	dm_buf_adds(&q, "SELECT " MSG_COLUMNS " FROM message");
 	where_clause(&q, f);
-	if (f->by_number)
-		dm_buf_addf(&q, " ORDER BY number %s", dir);
-	else
-		dm_buf_addf(&q, " ORDER BY date %s, number %s", dir, dir);
-	dm_buf_adds(&q, " LIMIT :limit");
+	order_clause(&q, f);
 	if (q.oom) {
 		dm_buf_free(&q);
 		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
@@ -550,6 +558,43 @@ dm_mailbox_list(struct dm_mailbox *mb, const struct dm_filter *f,
 		dm_msg_free(&m);
 		if (code != 0)
 			break;
+	}
+	if (code == 0 && rc != SQLITE_DONE)
+		code = sql_fail(mb, rc, "cannot read mailbox", e);
+	sqlite3_finalize(st);
+	return code;
+}
+
+int
+dm_mailbox_numbers(struct dm_mailbox *mb, const struct dm_filter *f,
+    int64_t **v, size_t *n, struct dm_err *e)
+{
+	struct dm_buf q = {0};
+	sqlite3_stmt *st;
+	int64_t *grown;
+	int rc, code;
+
+	dm_buf_adds(&q, "SELECT number FROM message");
+	where_clause(&q, f);
+	order_clause(&q, f);
+	if (q.oom) {
+		dm_buf_free(&q);
+		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
+	}
+	code = prepare(mb, q.data, &st, e);
+	dm_buf_free(&q);
+	if (code != 0)
+		return code;
+	bind_filter(st, f);
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grown = realloc(*v, (*n + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			code = dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
+			break;
+		}
+		*v = grown;
+		(*v)[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	if (code == 0 && rc != SQLITE_DONE)
 		code = sql_fail(mb, rc, "cannot read mailbox", e);

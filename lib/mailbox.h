@@ -106,6 +106,14 @@ typedef int (*dm_msg_fn)(void *ctx, const struct dm_msg *m, struct dm_err *e);
 int dm_mailbox_list(struct dm_mailbox *mb, const struct dm_filter *f,
     dm_msg_fn fn, void *ctx, struct dm_err *e);
 
+/*
+ * Appends the numbers of the messages f selects, in f's order, to the
+ * malloc'd array *v of *n entries (both may start empty). Returns 0 or an
+ * exit code with e set.
+ */
+int dm_mailbox_numbers(struct dm_mailbox *mb, const struct dm_filter *f,
+    int64_t **v, size_t *n, struct dm_err *e);
+
 /* Counts the messages f selects (ignoring order and limit). */
 int dm_mailbox_count(struct dm_mailbox *mb, const struct dm_filter *f,
     long *count, struct dm_err *e);
