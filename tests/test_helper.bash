@@ -11,6 +11,9 @@ export PATH="$DM_TOP/bin:$PATH"
 # to that directory and exits 99 on a memory error or leak.
 if [ -n "${DM_VALGRIND:-}" ]; then
 	mkdir -p "$DM_VALGRIND/wrap"
+	# Tests that run a program as another user need to write reports too.
+	chmod 1777 "$DM_VALGRIND"
+	chmod 755 "$DM_VALGRIND/wrap"
 	for prog in "$DM_TOP"/bin/*; do
 		wrapper=$DM_VALGRIND/wrap/${prog##*/}
 		[ -x "$wrapper" ] && continue
