@@ -203,6 +203,8 @@ main(int argc, char **argv)
 	int c, code;
 
 	dm_diag_init(argv[0]);
+	/* getopt names the program by argv[0] in its messages. */
+	argv[0] = (char *)dm_diag_progname();
 	dm_text_init();
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {

@@ -295,6 +295,8 @@ main(int argc, char **argv)
 	int code;
 
 	dm_diag_init(argv[0]);
+	/* getopt names the program by argv[0] in its messages. */
+	argv[0] = (char *)dm_diag_progname();
 	dm_text_init();
 	memset(&o, 0, sizeof(o));
 	parse_options(argc, argv, &o);

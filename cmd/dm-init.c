@@ -173,6 +173,8 @@ main(int argc, char **argv)
 	int c, force = 0, system_spool = 0;
 
 	dm_diag_init(argv[0]);
+	/* getopt names the program by argv[0] in its messages. */
+	argv[0] = (char *)dm_diag_progname();
 	dm_text_init();
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		switch (c) {

@@ -527,38 +527,24 @@ parse_options(int argc, char **argv, struct opts *o)
 	return optind;
 }
 
-int
-main(int argc, char **argv)
+/* Opens the session and sends; the caller frees the options. */
+static int
+run(struct opts *o, int argc, char **argv)
 {
-	struct opts o;
 	struct dm_session s;
 	struct dm_err e = {0};
 	char fpr[40];
 	int code;
 
-	dm_diag_init(argv[0]);
-	dm_text_init();
-	memset(&o, 0, sizeof(o));
-	optind = parse_options(argc, argv, &o);
-	argc -= optind;
-	argv += optind;
-	if (!o.batch && argc == 0 && o.reply == NULL) {
-		dm_diag("no recipients: name at least one user or @group");
-		exit(DM_EX_USAGE);
-	}
-	if ((o.subject != NULL && check_subject(o.subject, &e) != 0) ||
-	    check_tags(&o.tags, &e) != 0) {
+	if ((o->subject != NULL && check_subject(o->subject, &e) != 0) ||
+	    check_tags(&o->tags, &e) != 0) {
 		dm_diag_err(&e);
 		return e.code;
 	}
 
 	code = dm_session_open(&s, DM_SESSION_KEYS | DM_SESSION_AUTOINIT, &e);
-	if (code != 0) {
-		dm_diag_err(&e);
-		dm_session_close(&s);
-		return code;
-	}
-	code = dm_keys_check_published(&s.sp, &s.id, &e);
+	if (code == 0)
+		code = dm_keys_check_published(&s.sp, &s.id, &e);
 	if (code != 0) {
 		dm_diag_err(&e);
 		dm_session_close(&s);
@@ -570,14 +556,36 @@ main(int argc, char **argv)
 		    s.sp.home, fpr);
 	}
 
-	if (o.batch)
-		code = send_batch(&s, &o);
+	if (o->batch)
+		code = send_batch(&s, o);
 	else
-		code = send_single(&s, &o, argc, argv);
+		code = send_single(&s, o, argc, argv);
 	if (fflush(stdout) != 0 && code == 0)
 		code = DM_EX_IOERR;
-
 	dm_session_close(&s);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	int code;
+
+	dm_diag_init(argv[0]);
+	/* getopt names the program by argv[0] in its messages. */
+	argv[0] = (char *)dm_diag_progname();
+	dm_text_init();
+	memset(&o, 0, sizeof(o));
+	optind = parse_options(argc, argv, &o);
+	argc -= optind;
+	argv += optind;
+	if (!o.batch && argc == 0 && o.reply == NULL) {
+		dm_diag("no recipients: name at least one user or @group");
+		code = DM_EX_USAGE;
+	} else {
+		code = run(&o, argc, argv);
+	}
 	dm_strv_free(&o.tags);
 	free(o.att);
 	return code;

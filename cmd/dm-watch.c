@@ -559,6 +559,8 @@ main(int argc, char **argv)
 	int code, ifd = -1, sfd = -1;
 
 	dm_diag_init(argv[0]);
+	/* getopt names the program by argv[0] in its messages. */
+	argv[0] = (char *)dm_diag_progname();
 	dm_text_init();
 	parse_options(argc, argv, &o);
 	memset(&w, 0, sizeof(w));
