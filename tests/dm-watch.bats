@@ -31,9 +31,10 @@ wait_for() {
 }
 
 # watch_pid JOB: the pid of the dm-watch that the timeout process JOB
-# started, empty while there is none.
+# started (its only child, whatever its name under a wrapper such as
+# valgrind), empty while there is none.
 watch_pid() {
-	pgrep -x -P "$1" dm-watch || true
+	pgrep -P "$1" | head -n 1
 }
 
 # watching JOB: succeeds when the watcher of JOB has its inotify watch on
