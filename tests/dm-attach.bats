@@ -528,9 +528,14 @@ main(int argc, char **argv)
 	return 0;
 }
 EOF
+	# A library built with SANITIZE=1 needs the sanitizer runtimes too.
+	san=()
+	if grep -q fsanitize "$DM_TOP/lib/.build-flags" 2>/dev/null; then
+		san=(-fsanitize=address,undefined)
+	fi
 	# shellcheck disable=SC2046
-	cc -std=c11 -I"$DM_TOP/lib" -o refine refine.c "$DM_TOP/lib/libdm.a" \
-	    $(pkg-config --libs sqlite3 libsodium libmagic jansson)
+	cc -std=c11 "${san[@]}" -I"$DM_TOP/lib" -o refine refine.c \
+	    "$DM_TOP/lib/libdm.a" $(pkg-config --libs sqlite3 libsodium libmagic jansson)
 
 	run -0 ./refine \
 	    application/csv data.csv 'a,b' \
