@@ -38,19 +38,20 @@ size_t dm_type_bytes_wanted(void);
 void dm_type_close(struct dm_typer *t);
 
 /*
- * Applies the refinement rules to libmagic's answer raw for data whose
- * first n bytes are head. Exposed for tests. Stores the result in out.
+ * Applies the refinement rules to raw, the type libmagic returned for
+ * data whose first n bytes are head. Exposed for tests. Stores the result in out.
  */
 void dm_type_refine(const char *raw, const char *name, const void *head,
     size_t n, char out[DM_TYPE_BUFSIZE]);
 
 /*
  * Returns a malloc'd file name for saving an attachment named
- * name[0..len) into a directory: the last path component only, control
- * characters, invalid UTF-8 and format characters replaced by "_", no
- * leading dot or dash, no reserved device name, at most 255 bytes, and
- * "attachment-N" (N is index) when nothing usable is left. Returns NULL
- * when out of memory.
+ * name[0..len) into a directory. Only the last path component is kept.
+ * Control characters, invalid UTF-8 and format characters become "_".
+ * The result has no leading dot, dash or space, is no reserved device
+ * name, and is at most 240 bytes, which leaves room for a clash suffix.
+ * It is "attachment-N" (N is index) when nothing usable is left. Returns
+ * NULL when out of memory.
  */
 char *dm_att_safe_name(const char *name, size_t len, int index);
 

@@ -523,27 +523,44 @@ dm_msg_free(struct dm_msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int
-dm_mailbox_list(struct dm_mailbox *mb, const struct dm_filter *f,
-    dm_msg_fn fn, void *ctx, struct dm_err *e)
+/*
+ * Prepares "SELECT columns FROM message" restricted by f, in f's order
+ * when ordered, with f's values bound. The caller finalizes *st.
+ */
+static int
+select_messages(struct dm_mailbox *mb, const char *columns,
+    const struct dm_filter *f, int ordered, sqlite3_stmt **st,
+    struct dm_err *e)
 {
 	struct dm_buf q = {0};
-	struct dm_msg m;
-	sqlite3_stmt *st;
-	int rc, code;
+	int code;
 
-	dm_buf_adds(&q, "SELECT " MSG_COLUMNS " FROM message");
+	dm_buf_addf(&q, "SELECT %s FROM message", columns);
 	where_clause(&q, f);
-	order_clause(&q, f);
+	if (ordered)
+		order_clause(&q, f);
 	if (q.oom) {
 		dm_buf_free(&q);
 		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
 	}
-	code = prepare(mb, q.data, &st, e);
+	code = prepare(mb, q.data, st, e);
 	dm_buf_free(&q);
+	if (code == 0)
+		bind_filter(*st, f);
+	return code;
+}
+
+int
+dm_mailbox_list(struct dm_mailbox *mb, const struct dm_filter *f,
+    dm_msg_fn fn, void *ctx, struct dm_err *e)
+{
+	struct dm_msg m;
+	sqlite3_stmt *st;
+	int rc, code;
+
+	code = select_messages(mb, MSG_COLUMNS, f, 1, &st, e);
 	if (code != 0)
 		return code;
-	bind_filter(st, f);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (row_to_msg(st, &m) != 0) {
@@ -569,23 +586,13 @@ int
 dm_mailbox_numbers(struct dm_mailbox *mb, const struct dm_filter *f,
     int64_t **v, size_t *n, struct dm_err *e)
 {
-	struct dm_buf q = {0};
 	sqlite3_stmt *st;
 	int64_t *grown;
 	int rc, code;
 
-	dm_buf_adds(&q, "SELECT number FROM message");
-	where_clause(&q, f);
-	order_clause(&q, f);
-	if (q.oom) {
-		dm_buf_free(&q);
-		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
-	}
-	code = prepare(mb, q.data, &st, e);
-	dm_buf_free(&q);
+	code = select_messages(mb, "number", f, 1, &st, e);
 	if (code != 0)
 		return code;
-	bind_filter(st, f);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		grown = realloc(*v, (*n + 1) * sizeof(*grown));
@@ -606,21 +613,12 @@ int
 dm_mailbox_count(struct dm_mailbox *mb, const struct dm_filter *f,
     long *count, struct dm_err *e)
 {
-	struct dm_buf q = {0};
 	sqlite3_stmt *st;
 	int rc, code;
 
-	dm_buf_adds(&q, "SELECT count(*) FROM message");
-	where_clause(&q, f);
-	if (q.oom) {
-		dm_buf_free(&q);
-		return dm_err_set(e, DM_EX_SOFTWARE, "out of memory");
-	}
-	code = prepare(mb, q.data, &st, e);
-	dm_buf_free(&q);
+	code = select_messages(mb, "count(*)", f, 0, &st, e);
 	if (code != 0)
 		return code;
-	bind_filter(st, f);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*count = (long)sqlite3_column_int64(st, 0);

@@ -5,7 +5,7 @@
  *
  * Every write is a short transaction started with BEGIN IMMEDIATE under
  * a busy timeout, so concurrent readers, writers and watchers wait for
- * each other instead of failing; a wait that runs out is DM_EX_TEMPFAIL.
+ * each other instead of failing. A wait that runs out is DM_EX_TEMPFAIL.
  */
 #ifndef DM_MAILBOX_H
 #define DM_MAILBOX_H
@@ -38,7 +38,7 @@ struct dm_att_row {
 	int64_t size;
 };
 
-/* One message as the index knows it. */
+/* One message as the index records it. */
 struct dm_msg {
 	int64_t number;
 	char id[DM_ID_LEN + 1];

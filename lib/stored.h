@@ -1,8 +1,8 @@
 /*
  * Reading messages back from the store. Nothing from a stored message is
- * passed on before all of it has been verified: each read makes one pass
- * that checks every chunk, then a second pass that hands out bytes, so a
- * changed or truncated file is reported before any of its bytes are
+ * passed on before all of it has been verified. Each read makes one pass
+ * that checks every chunk and then a second pass that hands out bytes, so
+ * a changed or truncated file is reported before any of its bytes are
  * shown or written.
  */
 #ifndef DM_STORED_H
@@ -16,12 +16,12 @@
 #include "keys.h"
 #include "mailbox.h"
 
-/* What the verification pass learns about a body. */
+/* Facts about a body found by the verification pass. */
 struct dm_body_info {
 	uint64_t size;
 	uint64_t lines;         /* newline characters */
 	int utf8;               /* 1 when the body is valid UTF-8 */
-	int nul;                /* 1 when the body holds a NUL byte */
+	int nul;                /* 1 when the body contains a NUL byte */
 	int last;               /* the last byte, -1 for an empty body */
 };
 

@@ -11,9 +11,9 @@
  * (taken in again later, deduplicated by id) or the committed message.
  *
  * An envelope that fails verification is moved to the mailbox's
- * quarantine/ directory and reported; one whose sender's key changed
- * without a signed rotation is left in the drop box and reported until
- * the key is accepted.
+ * quarantine/ directory and reported. An envelope whose sender's key
+ * changed without a signed rotation is left in the drop box and reported
+ * until the key is accepted.
  */
 #ifndef DM_TAKEIN_H
 #define DM_TAKEIN_H

@@ -14,7 +14,7 @@
  *
  *   2026-12-04                   local midnight (TZ)
  *   2026-12-04T09:30[:15]        local time; a space may replace the T
- *   2026-12-04T09:30:15Z         UTC; or an offset: +02:00, -0530, +02
+ *   2026-12-04T09:30:15Z         UTC, or with an offset: +02:00, -0530
  *   2026-12-04T09:30:15.250Z     a fraction of a second is dropped
  *   30s 45m 2h 7d 2w             that long before now_ms
  *
@@ -23,10 +23,10 @@
 int dm_time_parse(const char *s, int64_t now_ms, int64_t *ms,
     struct dm_err *e);
 
-/* Formats ms as RFC 3339 in UTC ("2026-12-04T09:30:15Z"); out holds 32. */
+/* Formats ms as RFC 3339 in UTC ("2026-12-04T09:30:15Z") into 32 bytes. */
 char *dm_time_rfc3339(char out[32], int64_t ms);
 
-/* Formats ms as local "2026-12-04 09:30" for terminals; out holds 32. */
+/* Formats ms as local "2026-12-04 09:30" for terminals into 32 bytes. */
 char *dm_time_short(char out[32], int64_t ms);
 
 #endif
