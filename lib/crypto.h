@@ -4,8 +4,9 @@
  * format used for bodies and attachments.
  *
  * Stream format: a 24-byte secretstream header, then chunks. Every chunk
- * holds DM_CHUNK plaintext bytes and is DM_CHUNK + 17 bytes long, except
- * the last, which holds 0 to DM_CHUNK bytes and carries the FINAL tag. A
+ * contains DM_CHUNK plaintext bytes and is DM_CHUNK + 17 bytes long,
+ * except the last, which contains 0 to DM_CHUNK - 1 bytes and carries the
+ * FINAL tag. A
  * plaintext of n bytes therefore takes exactly dm_stream_size(n) bytes,
  * and truncation, reordering or any changed byte fails authentication.
  */
@@ -81,7 +82,7 @@ int dm_stream_writer_push(struct dm_stream_writer *w, const void *buf,
     size_t n, struct dm_err *e);
 /* Emits the final chunk. Returns 0 or the sink's code. */
 int dm_stream_writer_final(struct dm_stream_writer *w, struct dm_err *e);
-/* Wipes and frees the writer's state; safe after any failure. */
+/* Wipes and frees the writer's state, also after a failure. */
 void dm_stream_writer_free(struct dm_stream_writer *w);
 
 /*

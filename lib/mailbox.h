@@ -48,7 +48,7 @@ struct dm_msg {
 	char *to;               /* as addressed, space-separated */
 	char *rcpt;             /* delivered to, space-separated */
 	int64_t date_ms;
-	char *subject;          /* may hold any byte but NUL */
+	char *subject;          /* may contain any byte but NUL */
 	size_t subject_len;
 	int priority;
 	char *tags;             /* space-separated, "" when none */
@@ -56,7 +56,7 @@ struct dm_msg {
 	int64_t body_size;
 	int64_t size;           /* body plus attachments, plaintext bytes */
 	int natt;
-	struct dm_att_row *att; /* loaded only when asked for */
+	struct dm_att_row *att; /* loaded only on request */
 	unsigned char signer[32];
 };
 

@@ -61,7 +61,7 @@ struct dm_send_result {
  * Sends req as identity me. Delivers to every recipient it can; a
  * recipient that fails is recorded in res->fail and does not stop the
  * others. Returns 0 when every recipient got a copy, the exit code of the
- * first failure otherwise (res says which), or an exit code with e set
+ * first failure otherwise (res->fail names each), or an exit code with e set
  * when nothing could be sent at all (bad attachment, no recipient).
  * Free res with dm_send_result_free().
  */

@@ -1,6 +1,6 @@
 /*
  * What every program does first: find the spool and identity, load the
- * keys, open the mailbox and take in what was delivered; and the shared
+ * keys, open the mailbox and take in what was delivered. Also the shared
  * rule for ID arguments.
  */
 #ifndef DM_SESSION_H
@@ -43,8 +43,8 @@ int dm_session_takein(struct dm_session *s, struct dm_err *e);
 void dm_session_close(struct dm_session *s);
 
 /*
- * Reads message ids from in: NUL-separated when the input holds a NUL,
- * else one a line; of each line only the first field (up to a tab or
+ * Reads message ids from in: NUL-separated when the input contains a
+ * NUL, else one a line. Only the first field of a line (up to a tab or
  * space) counts, so listing output can be piped in. Appends them to ids.
  * Returns 0 or an exit code with e set.
  */

@@ -14,7 +14,7 @@
 /*
  * Directory modes. On a system spool the shared directories are sticky
  * and writable by everyone, so each user can create their own entries
- * but not remove or replace anyone else's; keys/, boxes/ and users/ are
+ * but not remove or replace anyone else's. keys/, boxes/ and users/ are
  * not readable, so their listings do not show who uses dm. A drop box is
  * 1733: others may deliver into it but not list or read it.
  */
@@ -50,7 +50,7 @@ xdg_dir(const char *var, const char *fallback, const struct passwd *pw)
 	return dm_strf("%s/%s/dm", home, fallback);
 }
 
-/* Returns 1 when path holds the format marker of a system spool. */
+/* Returns 1 when root contains the format marker of a system spool. */
 static int
 is_system_spool(const char *root)
 {

@@ -8,9 +8,9 @@
  *   SPOOL/groups/NAME     groups defined with dm-group
  *
  * A personal spool belongs to one Unix account and may hold several
- * identities (DM_USER). A system spool is created by root; there every
- * identity is a login name and ownership of files is checked against the
- * kernel's idea of who owns them.
+ * identities (DM_USER). A system spool is created by root. There every
+ * identity is a login name, and the owner uid of each file decides whose
+ * it is.
  */
 #ifndef DM_SPOOL_H
 #define DM_SPOOL_H
@@ -70,8 +70,8 @@ int dm_spool_user_uid(const char *name, uid_t *uid, struct dm_err *e);
 
 /*
  * Checks that the file or directory at path may be trusted as belonging
- * to user: on a system spool its owner must be that user's uid; on a
- * personal spool the owner must be the spool's owner. Returns 0 or an
+ * to user. On a system spool its owner must be that user's uid, and on a
+ * personal spool it must be the spool's owner. Returns 0 or an
  * exit code with e set.
  */
 int dm_spool_check_owner(const struct dm_spool *sp, const char *path,

@@ -368,7 +368,7 @@ verify_one(struct run *r, const char *name, struct pending *p,
 
 	if (code == DM_EX_TEMPFAIL) {
 		warn(r, "left in drop box: %s: %s", p->box_path, ve.msg);
-		r->report->held++;
+		r->report->left_in_box++;
 		free(text.text);
 		return 0;
 	}
@@ -541,7 +541,7 @@ commit_batch(struct run *r, struct pending *p, size_t n, struct dm_err *e)
 		if (p[i].duplicate)
 			r->report->duplicates++;
 		else
-			r->report->taken++;
+			r->report->added++;
 	}
 	return 0;
 }

@@ -29,10 +29,10 @@
 #define DM_SEARCH_MAX (1 << 20)
 
 struct dm_takein_report {
-	size_t taken;           /* new messages in the mailbox */
+	size_t added;           /* new messages in the mailbox */
 	size_t duplicates;      /* envelopes whose id was already there */
 	size_t quarantined;
-	size_t held;            /* left in the drop box */
+	size_t left_in_box;     /* envelopes left in the drop box */
 	struct dm_strv warnings;  /* one line each, for the program to print */
 };
 

@@ -94,7 +94,7 @@ in_terminal() {
 	script -qec "$cmd" /dev/null
 }
 
-# assert_no_raw_controls FILE: fails when FILE holds ESC, BEL or C1 bytes.
+# assert_no_raw_controls FILE: fails when FILE contains ESC, BEL or C1 bytes.
 assert_no_raw_controls() {
 	if LC_ALL=C grep -qP '[\x07\x1b\x80-\x9f]' "$1"; then
 		echo "raw control bytes reached the terminal:" >&2
